@@ -1,0 +1,138 @@
+"""The region config file: one TOML table per region, validated at start-up with clear errors.
+
+```toml
+[regions.prison-north]
+dialect = "soap-prison"          # an entry point in the group offender_graph.connectors
+kind = "CUSTODY"                 # CUSTODY or PROBATION
+title = "North prison group"
+base_url = "http://127.0.0.1:8101/"
+timeout = 2.0                    # seconds, per upstream call
+concurrency = 8                  # parallel upstream calls at most
+auth = { type = "none" }         # none | api_key | oauth2
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import ConfigurationError
+from connectors.records import SystemKind
+
+AUTH_TYPES = ("none", "api_key", "oauth2")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """How a connector authenticates to its region. Secrets never appear in ``repr``."""
+
+    type: str = "none"
+    header: str = "X-API-Key"
+    api_key: str = field(default="", repr=False)
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionConfig:
+    """One configured region: which dialect speaks to it, where, and within what limits."""
+
+    name: str
+    dialect: str
+    kind: SystemKind
+    base_url: str
+    title: str = ""
+    timeout: float = 2.0
+    concurrency: int = 8
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _require(table: Mapping[str, Any], key: str, where: str, kind: type) -> Any:
+    if key not in table:
+        raise ConfigurationError(f"{where}.{key} is required")
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigurationError(f"{where}.{key} must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigurationError(f"{where}.{key} must be a positive number, not {value!r}")
+    return float(value)
+
+
+def parse_auth(table: Mapping[str, Any], where: str) -> AuthConfig:
+    """Validate an ``auth`` table for the type it names."""
+    auth_type = table.get("type", "none")
+    if auth_type not in AUTH_TYPES:
+        raise ConfigurationError(f"{where}.type must be one of {', '.join(AUTH_TYPES)}")
+    if auth_type == "api_key":
+        return AuthConfig(
+            type="api_key",
+            header=str(table.get("header", "X-API-Key")),
+            api_key=_require(table, "api_key", where, str),
+        )
+    if auth_type == "oauth2":
+        return AuthConfig(
+            type="oauth2",
+            token_url=_require(table, "token_url", where, str),
+            client_id=_require(table, "client_id", where, str),
+            client_secret=_require(table, "client_secret", where, str),
+        )
+    return AuthConfig()
+
+
+def parse_region(name: str, table: Mapping[str, Any]) -> RegionConfig:
+    """Validate one ``[regions.NAME]`` table."""
+    where = f"regions.{name}"
+    if not isinstance(table, Mapping):
+        raise ConfigurationError(f"{where} must be a table")
+    kind_text = _require(table, "kind", where, str)
+    try:
+        kind = SystemKind(kind_text)
+    except ValueError:
+        raise ConfigurationError(f"{where}.kind must be CUSTODY or PROBATION") from None
+    base_url = _require(table, "base_url", where, str)
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{where}.base_url must be an http(s) URL")
+    options = table.get("options", {})
+    if not isinstance(options, Mapping):
+        raise ConfigurationError(f"{where}.options must be a table")
+    return RegionConfig(
+        name=name,
+        dialect=_require(table, "dialect", where, str),
+        kind=kind,
+        base_url=base_url,
+        title=str(table.get("title", name)),
+        timeout=_number(table, "timeout", where, 2.0),
+        concurrency=int(_number(table, "concurrency", where, 8)),
+        auth=parse_auth(table.get("auth", {}), f"{where}.auth"),
+        options=dict(options),
+    )
+
+
+def parse_regions(document: Mapping[str, Any]) -> tuple[RegionConfig, ...]:
+    """All regions of a parsed config document, in file order."""
+    regions = document.get("regions")
+    if not isinstance(regions, Mapping) or not regions:
+        raise ConfigurationError("the config needs at least one [regions.NAME] table")
+    return tuple(parse_region(name, table) for name, table in regions.items())
+
+
+def load_regions(path: Path) -> tuple[RegionConfig, ...]:
+    """Read and validate a region config file."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(f"region config {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"region config {path} is not valid TOML: {exc}") from exc
+    return parse_regions(document)

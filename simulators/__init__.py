@@ -1,0 +1,1 @@
+"""The simulated legacy estate: a seeded population and the regional systems that hold its slices."""
