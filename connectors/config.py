@@ -57,7 +57,7 @@ def _require(table: Mapping[str, Any], key: str, where: str, kind: type) -> Any:
     if key not in table:
         raise ConfigurationError(f"{where}.{key} is required")
     value = table[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ConfigurationError(f"{where}.{key} must be a {kind.__name__}, not {value!r}")
     return value
 

@@ -43,7 +43,8 @@ def build_connectors(
             )
         if region.kind not in cls.kinds:
             raise ConfigurationError(
-                f"regions.{region.name}.kind: dialect {region.dialect!r} does not serve {region.kind}"
+                f"regions.{region.name}.kind: dialect {region.dialect!r} "
+                f"does not serve {region.kind}"
             )
         connectors[region.name] = cls(region, transport=transport)
     return connectors

@@ -1,1 +1,1 @@
-"""The simulated legacy estate: a seeded population and the regional systems that hold its slices."""
+"""The simulated legacy estate: a seeded population and the systems that hold its slices."""

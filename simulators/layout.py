@@ -1,4 +1,4 @@
-"""The shape of the simulated estate: which systems exist and which prisons or regions each covers."""
+"""The shape of the simulated estate: its systems and the prisons or regions each covers."""
 
 from __future__ import annotations
 
