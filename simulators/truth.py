@@ -1,0 +1,53 @@
+"""The ground truth the generator knows and the systems don't: which records are one person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from simulators.stores import Record, SystemStore
+
+SIM_TODAY = date(2026, 11, 1)  # the estate's "now", fixed so a seed always gives the same data
+
+
+@dataclass
+class TruePerson:
+    """The ground truth of one person: who they are and which local records are theirs."""
+
+    person_id: int
+    forename: str
+    surname: str
+    date_of_birth: date
+    gender: str
+    pnc: str
+    cro: str | None
+    noms: str | None = None
+    crn: str | None = None
+    slices: dict[str, str] = field(default_factory=dict)  # system name -> local id
+
+    @property
+    def systems(self) -> list[str]:
+        return sorted(self.slices)
+
+
+@dataclass
+class Estate:
+    """Every system's store plus the ground truth behind them."""
+
+    seed: int
+    systems: dict[str, SystemStore]
+    people: dict[int, TruePerson]
+
+    def records_of(self, person_id: int) -> list[tuple[str, Record]]:
+        """The person's local records, as (system name, record)."""
+        person = self.people[person_id]
+        return [(s, self.systems[s].records[i]) for s, i in sorted(person.slices.items())]
+
+    def spanning(self, min_systems: int = 3) -> list[TruePerson]:
+        """People whose records span custody and probation in at least ``min_systems`` systems."""
+        found = []
+        for person in self.people.values():
+            kinds = {self.systems[s].kind for s in person.slices}
+            if len(person.slices) >= min_systems and len(kinds) == 2:
+                found.append(person)
+        return found
