@@ -1,0 +1,1 @@
+"""The offender graph: strawberry types and resolvers over merged domain records."""

@@ -1,0 +1,91 @@
+"""Every error a client sees carries ``extensions.code`` from one documented set.
+
+Region failures collected during execution are added here, each with its region and the path of
+the field that lost data. Unexpected exceptions are masked: clients get ``INTERNAL_ERROR``, the
+log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from connectors.errors import ConnectorError
+from gateway.context import GatewayContext
+
+log = logging.getLogger("offender_graph.errors")
+
+ERROR_CODES = (
+    "BAD_IDENTIFIER",
+    "BAD_USER_INPUT",
+    "REGION_UNAVAILABLE",
+    "REGION_TIMEOUT",
+    "UPSTREAM_REJECTED",
+    "UPSTREAM_AUTH",
+    "UPSTREAM_INVALID",
+    "QUERY_TOO_DEEP",
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "INTERNAL_ERROR",
+)
+
+
+def region_error(error: ConnectorError, path: tuple[str | int, ...] | None) -> GraphQLError:
+    """The client's view of a region failure: public message, code and region only."""
+    return GraphQLError(
+        f"Region '{error.region}': {error.public_message}",
+        path=list(path) if path else None,
+        extensions={"code": error.code, "region": error.region},
+    )
+
+
+def classify(error: GraphQLError) -> GraphQLError:
+    """Give an error its code, masking anything unexpected."""
+    extensions = error.extensions or {}
+    if "code" in extensions:
+        return error
+    original = error.original_error
+    if isinstance(original, ConnectorError):
+        return region_error(original, tuple(error.path) if error.path else None)
+    if original is not None and not isinstance(original, GraphQLError):
+        log.error("unexpected error at %s", error.path, exc_info=original)
+        return GraphQLError(
+            "Unexpected error.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_ERROR"},
+        )
+    if "exceeds maximum operation depth" in error.message:
+        code = "QUERY_TOO_DEEP"
+    elif error.message.startswith("Syntax Error"):
+        code = "GRAPHQL_PARSE_FAILED"
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**extensions, "code": code},
+    )
+
+
+class GatewayErrors(SchemaExtension):
+    """Adds the request's region errors to the result and gives every error its code."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if not isinstance(result, GraphQLExecutionResult | ExecutionResult):
+            return
+        errors = [classify(e) for e in result.errors or []]
+        context = self.execution_context.context
+        if isinstance(context, GatewayContext):
+            errors += [region_error(issue.error, issue.path) for issue in context.issues]
+        result.errors = errors or None
