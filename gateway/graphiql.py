@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 ASSETS_URL = "/graphiql"
-STATIC_DIR = Path(str(files("gateway") / "static"))
+STATIC_DIR = Path(__file__).parent / "static"
 
 EXAMPLE_QUERY = """# Offender Graph: one person, merged from every regional system.
 # Try a NOMS number, CRN or PNC number (make demo prints real ones).

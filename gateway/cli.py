@@ -1,0 +1,156 @@
+"""The ``offender-graph`` command: ``demo``, ``serve`` and ``simulate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from connectors.errors import ConfigurationError
+from gateway.app import create_app
+from gateway.settings import GatewaySettings, load_settings, parse_settings
+from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
+from simulators.runner import RunningEstate
+from simulators.truth import Estate, TruePerson
+
+DEFAULT_CONFIG = Path("var/estate.toml")
+
+
+def example_people(estate: Estate, count: int = 5) -> list[TruePerson]:
+    """People whose records span custody and probation in at least three systems."""
+    spanning = [p for p in estate.spanning(3) if p.noms and p.crn]
+    spanning.sort(key=lambda p: (-len(p.slices), p.person_id))
+    return spanning[:count]
+
+
+def describe(person: TruePerson) -> str:
+    return (
+        f"  {person.noms}  CRN {person.crn}  PNC {person.pnc}  "
+        f"{person.forename} {person.surname}  ({', '.join(person.systems)})"
+    )
+
+
+async def serve_gateway(
+    settings: GatewaySettings, host: str, port: int, example: str, banner: str
+) -> None:
+    """Run the gateway with uvicorn until interrupted; print ``banner`` once it is up."""
+    app = create_app(settings, example_identifier=example)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        print(banner, flush=True)
+
+    announcer = asyncio.create_task(announce())
+    await server.serve()
+    announcer.cancel()
+    if not server.started:
+        raise SystemExit(f"the gateway could not listen on {host}:{port} (is the port taken?)")
+
+
+def start_estate(people: int, seed: int, config: Path, base_port: int) -> RunningEstate:
+    estate = generate_estate(seed=seed, people=people)
+    running = RunningEstate(estate, base_port=base_port).start()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(running.config_toml(), encoding="utf-8")
+    return running
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    running = start_estate(args.people, args.seed, args.config, args.base_port)
+    try:
+        settings = parse_settings({"regions": running.region_tables()})
+        examples = example_people(running.estate)
+        url = f"http://{args.host}:{args.port}/graphql"
+        systems = len(running.systems)
+        banner = "\n".join(
+            [
+                "",
+                f"Offender Graph demo: {len(running.estate.people)} people in {systems} "
+                f"regional systems (seed {args.seed}), region config in {args.config}",
+                *(f"  {n:<18} {s.store.dialect:<12} {s.url}" for n, s in running.systems.items()),
+                "",
+                f"GraphiQL: {url}",
+                "People whose records span custody and probation in different regions:",
+                *(describe(p) for p in examples),
+                "",
+                f"Started in {time.perf_counter() - started:.1f} s. Ctrl-C stops everything.",
+            ]
+        )
+        example = examples[0].noms if examples and examples[0].noms else "A1234AA"
+        asyncio.run(serve_gateway(settings, args.host, args.port, example, banner))
+    finally:
+        running.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = load_settings(args.config)
+    banner = f"Offender Graph gateway on http://{args.host}:{args.port}/graphql"
+    asyncio.run(serve_gateway(settings, args.host, args.port, "A1234AA", banner))
+
+
+def cmd_simulate(args: argparse.Namespace) -> None:
+    running = start_estate(args.people, args.seed, args.config, args.base_port)
+    print(f"Simulated estate: {len(running.estate.people)} people, config in {args.config}")
+    for name, system in running.systems.items():
+        print(f"  {name:<18} {system.store.dialect:<12} {system.url}")
+    print("\nExample people:", *(describe(p) for p in example_people(running.estate)), sep="\n")
+    stop = asyncio.Event()
+
+    async def wait() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+    try:
+        asyncio.run(wait())
+    finally:
+        running.stop()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="offender-graph", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, helptext in (
+        ("demo", "run the simulated estate and the gateway with GraphiQL"),
+        ("simulate", "run the simulated estate only and write its region config"),
+    ):
+        sub = commands.add_parser(name, help=helptext)
+        sub.add_argument("--people", type=int, default=DEFAULT_PEOPLE)
+        sub.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+        sub.add_argument("--base-port", type=int, default=0, help="first port (0: any free)")
+    serve = commands.add_parser("serve", help="run the gateway against a region config")
+    serve.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    for sub in (commands.choices["demo"], serve):
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    handlers = {"demo": cmd_demo, "serve": cmd_serve, "simulate": cmd_simulate}
+    try:
+        handlers[args.command](args)
+    except ConfigurationError as exc:
+        sys.exit(f"configuration error: {exc}")
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
