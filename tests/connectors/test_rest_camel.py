@@ -1,0 +1,340 @@
+"""CamelProbationConnector against the rest-camel simulator on a real socket, and payload edge cases
+in-process through httpx.MockTransport."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.base import Capability, PersonSearch
+from connectors.config import AuthConfig
+from connectors.errors import (
+    RegionTimeout,
+    RegionUnavailable,
+    UpstreamAuthFailed,
+    UpstreamInvalid,
+    UpstreamRejected,
+)
+from connectors.identifiers import Identifier, IdentifierKind
+from connectors.records import AlertSource, SupervisionKind
+from connectors.registry import available_dialects
+from connectors.rest_camel import CamelProbationConnector
+from simulators.faults import FaultInjection, Faults, SimState
+from simulators.rest_camel import create_camel_app
+from simulators.server import ServerGroup, free_port
+from tests.fixtures.rest.cases import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OKAFOR,
+    OKAFOR_CRN,
+    SMITHS,
+    UNKNOWN,
+    WATTS,
+    WATTS_CRN,
+    WATTS_NOMS,
+    WATTS_PNC,
+    Sim,
+    camel_config,
+    probation_store,
+)
+
+CRN, NOMS, PNC = IdentifierKind.CRN, IdentifierKind.NOMS, IdentifierKind.PNC
+
+
+@pytest.fixture(scope="module")
+def sims() -> Iterator[tuple[Sim, Sim]]:
+    """A camel system with hour-long tokens and one whose tokens live one second."""
+    made = []
+    for lifetime in (3600.0, 1.0):
+        state = SimState()
+        app = create_camel_app(
+            probation_store("rest-camel"),
+            state,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            token_lifetime=lifetime,
+        )
+        made.append((app, state))
+    with ServerGroup([(FaultInjection(app, state), free_port()) for app, state in made]) as group:
+        yield tuple(  # type: ignore[misc]
+            Sim(url, state, app) for url, (app, state) in zip(group.urls(), made, strict=True)
+        )
+
+
+@pytest.fixture
+def sim(sims: tuple[Sim, Sim]) -> Sim:
+    for each in sims:
+        each.reset()
+    return sims[0]
+
+
+@pytest.fixture
+async def camel(sim: Sim) -> AsyncIterator[CamelProbationConnector]:
+    connector = CamelProbationConnector(camel_config(sim.url, page_size=3))
+    await connector.start()
+    yield connector
+    await connector.aclose()
+
+
+def test_declares_dialect_capabilities_and_entry_point() -> None:
+    assert available_dialects()["rest-camel"] is CamelProbationConnector
+    assert CamelProbationConnector.identifier_kinds == {CRN, NOMS, PNC, IdentifierKind.CRO}
+    assert Capability.ALERTS_FOR in CamelProbationConnector.capabilities
+    assert Capability.CUSTODY_FOR not in CamelProbationConnector.capabilities
+
+
+async def test_find_by_identifiers_is_one_call_per_batch(
+    camel: CamelProbationConnector, sim: Sim
+) -> None:
+    keys = [
+        Identifier(CRN, WATTS_CRN),
+        Identifier(CRN, "X999999"),
+        Identifier(PNC, WATTS_PNC),
+        Identifier(NOMS, WATTS_NOMS),
+        Identifier(CRN, OKAFOR_CRN),
+    ]
+    results = await camel.find_by_identifiers(keys)
+    ids = [[p.local_id for p in r] for r in results]  # type: ignore[union-attr]
+    assert ids == [[WATTS], [], [WATTS], [WATTS], [OKAFOR]]
+    watts = results[0][0]  # type: ignore[index]
+    assert Identifier(PNC, WATTS_PNC) in watts.identifiers  # stored short, normalised long
+    assert watts.date_of_birth == date(1980, 3, 1)
+    assert watts.name.middle_names == "Paul" and watts.aliases[0].surname == "Watt"
+    okafor = results[4][0]  # type: ignore[index]
+    assert okafor.identifiers == (Identifier(CRN, OKAFOR_CRN),)  # bad PNC dropped, no NOMS
+    assert sim.state.counters["findByIdentifiers"] == 1
+    assert sim.state.counters["token"] == 1
+
+
+async def test_large_batches_are_chunked(camel: CamelProbationConnector, sim: Sim) -> None:
+    keys = [Identifier(CRN, f"X9{n:05d}") for n in range(249)] + [Identifier(CRN, WATTS_CRN)]
+    results = await camel.find_by_identifiers(keys)
+    assert len(results) == 250 and results[-1][0].local_id == WATTS  # type: ignore[index]
+    assert all(r == [] for r in results[:-1])
+    assert sim.state.counters["findByIdentifiers"] == 3  # chunks of 100
+
+
+async def test_details_are_batched_and_mapped(camel: CamelProbationConnector, sim: Sim) -> None:
+    ids = [WATTS, UNKNOWN, OKAFOR]
+    supervisions = await camel.supervision_for(ids)
+    managers = await camel.managers_for(ids)
+    alerts = await camel.alerts_for(ids)
+    assert [len(r) for r in supervisions] == [2, 0, 0]  # type: ignore[arg-type]
+    licence = supervisions[0][0]  # type: ignore[index]
+    assert (licence.kind, licence.licence_type, licence.tier) == (
+        SupervisionKind.LICENCE,
+        "AP",
+        "D2",
+    )
+    assert (licence.probation_region, licence.start_date, licence.active) == (
+        "N07",
+        date(2024, 3, 1),
+        True,
+    )
+    assert supervisions[0][1].end_date == date(2020, 1, 4)  # type: ignore[index]
+    com, pom = managers[0]  # type: ignore[misc]
+    assert (com.role, com.responsible_officer, com.allocated) == ("COM", True, True)
+    assert (com.team, com.probation_delivery_unit) == ("Camden Team 2", "Camden and Islington")
+    assert (pom.role, pom.allocated, pom.forename) == ("POM", False, None)
+    mappa, rosh, weapons = alerts[0]  # type: ignore[misc]
+    assert mappa.source is AlertSource.PROBATION_REGISTRATION
+    assert (mappa.type, mappa.code, mappa.level, mappa.category) == ("MAPPA", "M2", "2", "2")
+    assert (rosh.type, rosh.level, weapons.active) == ("ROSH", "HIGH", False)
+    assert all(r.local_id == WATTS and r.region == "probation-camel" for r in alerts[0])  # type: ignore[union-attr]
+    counts = sim.state.counters
+    assert (counts["supervisions"], counts["managers"], counts["registrations"]) == (1, 1, 1)
+
+
+async def test_search_follows_pages(camel: CamelProbationConnector, sim: Sim) -> None:
+    everyone = await camel.search_people(PersonSearch(surname="Smith"))
+    assert [p.local_id for p in everyone] == SMITHS
+    assert sim.state.counters["search"] == 3  # 7 people, 3 a page
+    sim.state.counters.clear()
+    some = await camel.search_people(PersonSearch(surname="Smith", limit=4))
+    assert [p.local_id for p in some] == SMITHS[:4]
+    assert sim.state.counters["search"] == 2
+
+
+async def test_search_by_forename_and_date_of_birth(camel: CamelProbationConnector) -> None:
+    query = PersonSearch(surname="smith", forename="A", date_of_birth=date(1985, 6, 15))
+    assert [p.name.forename for p in await camel.search_people(query)] == ["Adam", "Alan"]
+    assert await camel.search_people(PersonSearch(surname="Nobody")) == []
+
+
+async def test_token_fetched_once_for_many_concurrent_calls(
+    camel: CamelProbationConnector, sim: Sim
+) -> None:
+    await asyncio.gather(*(camel.supervision_for([WATTS]) for _ in range(20)))
+    await camel.search_people(PersonSearch(surname="Watts"))
+    assert sim.state.counters["token"] == 1
+    assert sim.state.counters["supervisions"] == 20
+
+
+async def test_expiring_token_is_refreshed_before_expiry(sims: tuple[Sim, Sim]) -> None:
+    short = sims[1]
+    short.reset()
+    connector = CamelProbationConnector(camel_config(short.url))
+    try:
+        await connector.supervision_for([WATTS])
+        await connector.supervision_for([WATTS])
+        assert short.state.counters["token"] == 1
+        await asyncio.sleep(1.05)
+        assert [len(r) for r in await connector.supervision_for([WATTS])] == [2]  # type: ignore[arg-type]
+        assert short.state.counters["token"] == 2
+        assert short.state.counters["unauthorised"] == 0  # refreshed before the server said 401
+    finally:
+        await connector.aclose()
+
+
+async def test_revoked_token_is_replaced_with_one_retry(
+    camel: CamelProbationConnector, sim: Sim
+) -> None:
+    await camel.managers_for([WATTS])
+    sim.app.state.tokens.revoke_all()
+    result = await camel.managers_for([WATTS])
+    assert len(result[0]) == 2  # type: ignore[arg-type]
+    assert (sim.state.counters["token"], sim.state.counters["unauthorised"]) == (2, 1)
+
+
+async def test_wrong_secret_is_upstream_auth_failed(sim: Sim) -> None:
+    connector = CamelProbationConnector(camel_config(sim.url, secret="not-the-secret"))
+    with pytest.raises(UpstreamAuthFailed) as caught:
+        await connector.search_people(PersonSearch(surname="Smith"))
+    assert "not-the-secret" not in str(caught.value) and "not-the-secret" not in repr(connector)
+    [result] = await connector.supervision_for([WATTS])
+    assert isinstance(result, UpstreamAuthFailed)
+    assert sim.state.counters["supervisions"] == 0
+    await connector.aclose()
+
+
+async def test_outage_is_region_unavailable(camel: CamelProbationConnector, sim: Sim) -> None:
+    sim.state.faults = Faults(outage=True)
+    with pytest.raises(RegionUnavailable):
+        await camel.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
+    with pytest.raises(RegionUnavailable):
+        await camel.search_people(PersonSearch(surname="Smith"))
+
+
+async def test_latency_beyond_timeout_is_region_timeout(sim: Sim) -> None:
+    await_warm = CamelProbationConnector(camel_config(sim.url, timeout=0.2))
+    await await_warm.supervision_for([WATTS])  # token fetched without latency
+    sim.state.faults = Faults(latency_ms=600)
+    with pytest.raises(RegionTimeout):
+        await await_warm.supervision_for([WATTS])
+    await await_warm.aclose()
+
+
+async def test_malformed_replies_are_upstream_invalid(
+    camel: CamelProbationConnector, sim: Sim
+) -> None:
+    await camel.alerts_for([WATTS])
+    sim.state.faults = Faults(malformed_rate=1.0)
+    with pytest.raises(UpstreamInvalid):
+        await camel.search_people(PersonSearch(surname="Smith"))
+    results = await camel.alerts_for([WATTS, OKAFOR])
+    assert all(isinstance(r, UpstreamInvalid) for r in results) and len(results) == 2
+
+
+async def test_connection_refused_is_region_unavailable() -> None:
+    connector = CamelProbationConnector(camel_config(f"http://127.0.0.1:{free_port()}/"))
+    with pytest.raises(RegionUnavailable):
+        await connector.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
+    await connector.aclose()
+
+
+async def test_aclose_is_idempotent(sim: Sim) -> None:
+    connector = CamelProbationConnector(camel_config(sim.url))
+    await connector.aclose()  # never started
+    await connector.start()
+    await connector.aclose()
+    await connector.aclose()
+    assert connector._client is None
+
+
+# --- payloads that do not map, in-process ---------------------------------------------------------
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def offline(handler: Handler) -> CamelProbationConnector:
+    config = replace(camel_config("http://camel.test/"), auth=AuthConfig())
+    return CamelProbationConnector(config, transport=httpx.MockTransport(handler))
+
+
+def answer(body: Any, status: int = 200) -> Handler:
+    return lambda request: httpx.Response(status, json=body)
+
+
+PERSON = {"offenderId": "1", "crn": "X1", "firstName": "A", "surname": "B"}
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        answer([]),
+        answer({"results": "none"}),
+        answer({"results": []}),  # one result was asked for
+        answer({"results": [{"offenders": [{"offenderId": "1"}]}]}),  # no names
+        answer({"results": [{"offenders": [PERSON | {"dateOfBirth": "01/03/1980"}]}]}),
+        answer({"results": [{"offenders": [PERSON | {"dateOfBirth": "1980-02-30"}]}]}),
+        answer({"results": [{"offenders": [PERSON | {"aliases": "none"}]}]}),
+        lambda r: httpx.Response(200, text="<html><body>Service error</body></html>"),
+        lambda r: httpx.Response(200, content=b"\xff\xfe not utf-8"),
+        lambda r: httpx.Response(
+            200, content=b"garbage", headers={"content-encoding": "gzip"}
+        ),  # does not decode
+    ],
+)
+async def test_identifier_replies_that_do_not_map_are_upstream_invalid(handler: Handler) -> None:
+    connector = offline(handler)
+    [result] = await connector.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
+    assert isinstance(result, UpstreamInvalid)
+    assert result.region == "probation-camel"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"offenderId": "2", "found": True, "supervisions": []},  # answers another id
+        {"offenderId": "1", "supervisions": [{"type": "PAROLE", "startDate": "2024-01-01"}]},
+        {"offenderId": "1", "supervisions": [{"episodeId": "e", "type": "LICENCE"}]},
+    ],
+)
+async def test_detail_replies_that_do_not_map_are_upstream_invalid(item: Any) -> None:
+    connector = offline(answer({"results": [item]}))
+    [result] = await connector.supervision_for(["1"])
+    assert isinstance(result, UpstreamInvalid)
+
+
+async def test_search_reply_without_page_is_upstream_invalid() -> None:
+    with pytest.raises(UpstreamInvalid):
+        await offline(answer({"content": [PERSON]})).search_people(PersonSearch(surname="B"))
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(502, RegionUnavailable), (429, RegionUnavailable), (400, UpstreamRejected)],
+)
+async def test_html_error_pages_map_by_status(status: int, error: type[Exception]) -> None:
+    page = lambda request: httpx.Response(status, text="<html>Bad Gateway</html>")  # noqa: E731
+    with pytest.raises(error):
+        await offline(page).search_people(PersonSearch(surname="Smith"))
+
+
+async def test_batch_body_and_numeric_ids() -> None:
+    seen: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json={"results": [{"offenders": [PERSON | {"offenderId": 7}]}]})
+
+    [[person]] = await offline(handler).find_by_identifiers([Identifier(PNC, WATTS_PNC)])  # type: ignore[misc]
+    assert seen == [{"identifiers": [{"type": "PNC", "value": WATTS_PNC}]}]
+    assert person.local_id == "7"
