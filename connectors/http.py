@@ -13,6 +13,7 @@ from connectors.errors import (
     RegionTimeout,
     RegionUnavailable,
     UpstreamAuthFailed,
+    UpstreamInvalid,
     UpstreamRejected,
 )
 
@@ -60,3 +61,7 @@ def mapped_http_errors(region: str) -> Iterator[None]:
     except httpx.HTTPStatusError as exc:
         error = error_for_status(region, exc.response)
         raise (error or RegionUnavailable(region, "unexpected HTTP status")) from exc
+    except httpx.DecodingError as exc:
+        raise UpstreamInvalid(region, "region sent a body that could not be decoded") from exc
+    except httpx.HTTPError as exc:  # e.g. TooManyRedirects: an answer we cannot use
+        raise UpstreamInvalid(region, "region answered in a way the gateway cannot use") from exc

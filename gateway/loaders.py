@@ -33,6 +33,7 @@ class RegionLoaders:
         self.deadline = deadline
         self._loaders: dict[tuple[str, Capability], DataLoader[Hashable, Any]] = {}
         self.fetched_at: dict[str, datetime] = {}  # region -> last successful answer
+        self.unavailable: dict[str, ConnectorError] = {}  # regions that failed this request
 
     def remaining(self) -> float:
         """Seconds left before the request's deadline (never negative)."""
@@ -69,16 +70,25 @@ class RegionLoaders:
         return load_fn
 
     async def call(self, region: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        """Run one upstream call under the deadline and record the region's health."""
+        """Run one upstream call under the deadline and record the region's health.
+
+        A region that was unavailable once in this request fails every later call at once, so a
+        slow region costs the request its own timeout once, not once per field.
+        """
+        if region in self.unavailable:
+            raise self.unavailable[region]
         try:
             async with asyncio.timeout(self.remaining()):
                 result = await make()
         except TimeoutError:
             error = RegionTimeout(region, "region did not answer before the request's deadline")
             self.health.record_failure(region, error)
+            self.unavailable[region] = error
             raise error from None
         except ConnectorError as exc:
             self.health.record_failure(region, exc)
+            if exc.retryable:
+                self.unavailable[region] = exc
             raise
         self.health.record_success(region)
         self.fetched_at[region] = datetime.now(UTC)

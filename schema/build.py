@@ -5,17 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, QueryDepthLimiter
-from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from schema.errors import GatewayErrors
 from schema.query import Query
+
+
+class GatewaySchema(strawberry.Schema):
+    """Client errors are answers, not incidents: only unexpected ones are logged (by
+    :class:`~schema.errors.GatewayErrors`, with their traceback)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
 
 
 def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
     """The offender graph schema; depth-limited, introspection switchable."""
     extensions: list[Any] = [GatewayErrors, lambda: QueryDepthLimiter(max_depth=max_depth)]
     if not introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(query=Query, extensions=extensions, config=StrawberryConfig())
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return GatewaySchema(query=Query, extensions=extensions)

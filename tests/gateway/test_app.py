@@ -1,0 +1,106 @@
+"""The HTTP surface: GraphiQL offline, health and readiness, limits, hostile queries."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from gateway.graphiql import STATIC_DIR
+from simulators.runner import RunningEstate
+from tests.conftest import GraphQLCall, serve_gateway
+
+
+def test_graphiql_page_and_its_assets_are_served_by_the_gateway(gateway_url: str) -> None:
+    page = httpx.get(gateway_url, headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "Offender Graph" in page.text
+    assert "offender(identifier: $identifier)" in page.text  # the example query
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    external = [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    assert external == []
+    assets = [s for s in sources if s.startswith("/graphiql/")]
+    assert len(assets) == 7
+    root = gateway_url.removesuffix("/graphql")
+    for asset in assets:
+        response = httpx.get(root + asset)
+        assert response.status_code == 200, asset
+        local = STATIC_DIR / "graphiql" / asset.removeprefix("/graphiql/")
+        assert response.content == local.read_bytes()
+
+
+def test_health_and_readiness(gateway_url: str, gql: GraphQLCall) -> None:
+    root = gateway_url.removesuffix("/graphql")
+    assert httpx.get(root + "/health").json() == {"status": "ok"}
+    gql("{ offender(identifier: \"A0000AA\") { id } }")
+    ready = httpx.get(root + "/ready")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["ready"] is True
+    assert set(body["regions"]) >= {"prison-north", "probation-wales"}
+    assert all(r["status"] == "UP" for r in body["regions"].values())
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(gateway_url: str) -> None:
+    query = "{ regions { name } }" + " " * 300_000
+    response = httpx.post(gateway_url, json={"query": query})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ offender(identifier: ", "GRAPHQL_PARSE_FAILED"),
+        ("{ offender(identifier: \"A1234AA\") { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ offender { id } }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ offenders(name: \"Smith\") { edges { node { records { region } "
+            "custody { sentence { release } } } } } }",
+            None,
+        ),
+        (
+            "{ offenders(name: \"Smith\") { edges { node { id } } pageInfo { endCursor } "
+            + "edges { node { id } } " * 2
+            + "} }",
+            None,
+        ),
+    ],
+)
+def test_malformed_queries_get_a_coded_error(gql: GraphQLCall, query: str, code: str | None) -> None:
+    status, body = gql(query)
+    if code is None:  # well-formed: answered without errors
+        assert "errors" not in body, body.get("errors")
+        return
+    assert status in (200, 400)
+    assert body["errors"][0]["extensions"]["code"] == code
+
+
+def test_a_too_deep_query_is_refused(running_estate: RunningEstate) -> None:
+    group, url = serve_gateway(running_estate, max_depth=3)
+    try:
+        deep = "{ offenders(name: \"Smith\") { edges { node { custody { sentence { release } } } } } }"
+        body = httpx.post(url, json={"query": deep}).json()
+        assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+        assert "data" not in body or body["data"] is None
+    finally:
+        group.stop()
+
+
+def test_introspection_can_be_switched_off(running_estate: RunningEstate) -> None:
+    group, url = serve_gateway(running_estate, introspection=False, graphiql=False)
+    try:
+        body = httpx.post(url, json={"query": "{ __schema { types { name } } }"}).json()
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        page = httpx.get(url, headers={"accept": "text/html"})
+        assert page.status_code == 404
+    finally:
+        group.stop()
+
+
+def test_a_body_that_is_not_json_is_a_client_error(gateway_url: str) -> None:
+    response = httpx.post(
+        gateway_url, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
