@@ -1,0 +1,196 @@
+"""simulators.faults.FaultInjection around a tiny Starlette app, over httpx.ASGITransport."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from simulators.faults import FaultInjection, Faults, SimState
+
+DEFAULTS = {
+    "latency_ms": 0.0,
+    "jitter_ms": 0.0,
+    "error_rate": 0.0,
+    "outage": False,
+    "malformed_rate": 0.0,
+}
+PAYLOAD = {"people": [{"crn": "X100001", "surname": "Watts"}] * 5}
+
+
+@pytest.fixture
+def state() -> SimState:
+    return SimState(seed=7)
+
+
+@pytest.fixture
+async def client(state: SimState) -> AsyncIterator[httpx.AsyncClient]:
+    async def people(request: Request) -> JSONResponse:
+        state.count("people")
+        return JSONResponse(PAYLOAD)
+
+    app = FaultInjection(Starlette(routes=[Route("/people", people)]), state)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim.test") as c:
+        yield c
+
+
+# ---- control endpoints -------------------------------------------------------------------------
+async def test_get_faults_shows_the_defaults(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_sim/faults")
+    assert response.status_code == 200
+    assert response.json() == DEFAULTS
+
+
+async def test_put_faults_changes_them(client: httpx.AsyncClient, state: SimState) -> None:
+    response = await client.put("/_sim/faults", json={"error_rate": 0.25, "latency_ms": 3})
+    assert response.status_code == 200
+    assert response.json() == {**DEFAULTS, "error_rate": 0.25, "latency_ms": 3}
+    assert state.faults == Faults(error_rate=0.25, latency_ms=3)
+    assert (await client.get("/_sim/faults")).json() == response.json()
+
+
+async def test_put_replaces_every_fault(client: httpx.AsyncClient, state: SimState) -> None:
+    await client.put("/_sim/faults", json={"outage": True})
+    await client.put("/_sim/faults", json={"latency_ms": 1})
+    assert state.faults == Faults(latency_ms=1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"bogus": 1}',
+        b'{"error_rate": -0.5}',
+        b'{"latency_ms": "fast"}',
+        b'{"latency_ms": true}',
+        b'{"outage": "yes"}',
+        b'{"outage": 1}',
+        b"[1, 2]",
+        b"null",
+        b"not json",
+    ],
+)
+async def test_bad_put_is_400_and_faults_are_unchanged(
+    client: httpx.AsyncClient, state: SimState, body: bytes
+) -> None:
+    before = Faults(error_rate=0.5, jitter_ms=2)
+    state.faults = before
+    response = await client.put("/_sim/faults", content=body)
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert state.faults == before
+
+
+async def test_unknown_control_endpoint_is_404(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/_sim/nothing")).status_code == 404
+    assert (await client.post("/_sim/faults")).status_code == 404
+
+
+async def test_counters_count_calls_but_not_control_calls(client: httpx.AsyncClient) -> None:
+    await client.get("/people")
+    await client.get("/people")
+    await client.get("/_sim/faults")
+    await client.put("/_sim/faults", json={})
+    response = await client.get("/_sim/counters")
+    assert response.json() == {"_requests": 2, "people": 2}
+    assert (await client.get("/_sim/counters")).json() == {"_requests": 2, "people": 2}
+
+
+async def test_delete_resets_the_counters(client: httpx.AsyncClient) -> None:
+    await client.get("/people")
+    assert (await client.delete("/_sim/counters")).status_code == 200
+    assert (await client.get("/_sim/counters")).json() == {}
+
+
+async def test_control_calls_are_never_faulted(client: httpx.AsyncClient, state: SimState) -> None:
+    state.faults = Faults(outage=True, error_rate=1.0)
+    response = await client.get("/_sim/faults")
+    assert response.status_code == 200
+    assert response.json()["outage"] is True
+
+
+# ---- faults ------------------------------------------------------------------------------------
+async def test_no_faults_passes_through(client: httpx.AsyncClient) -> None:
+    response = await client.get("/people")
+    assert response.status_code == 200
+    assert response.json() == PAYLOAD
+
+
+async def test_outage_answers_503_without_reaching_the_app(
+    client: httpx.AsyncClient, state: SimState
+) -> None:
+    state.faults = Faults(outage=True)
+    response = await client.get("/people")
+    assert response.status_code == 503
+    assert state.counters == {"_requests": 1}  # counted, but the app never ran
+
+
+async def test_error_rate_one_answers_500(client: httpx.AsyncClient, state: SimState) -> None:
+    state.faults = Faults(error_rate=1.0)
+    statuses = {(await client.get("/people")).status_code for _ in range(5)}
+    assert statuses == {500}
+    assert state.counters["people"] == 0
+
+
+async def test_error_rate_half_answers_some_500s(
+    client: httpx.AsyncClient, state: SimState
+) -> None:
+    state.faults = Faults(error_rate=0.5)
+    statuses = [(await client.get("/people")).status_code for _ in range(60)]
+    assert 10 < statuses.count(500) < 50
+    assert set(statuses) == {200, 500}
+
+
+async def test_malformed_rate_one_cuts_the_body(client: httpx.AsyncClient) -> None:
+    full = json.dumps(PAYLOAD, separators=(",", ":")).encode()
+    await client.put("/_sim/faults", json={"malformed_rate": 1})
+    response = await client.get("/people")
+    assert response.status_code == 200
+    assert 0 < len(response.content) < len(full)
+    assert full.startswith(response.content)
+    assert int(response.headers["content-length"]) == len(response.content)
+    with pytest.raises(ValueError):
+        json.loads(response.content)
+
+
+async def test_latency_is_applied(client: httpx.AsyncClient, state: SimState) -> None:
+    state.faults = Faults(latency_ms=120)
+    started = time.monotonic()
+    response = await client.get("/people")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert 0.11 <= elapsed < 1.0
+
+
+async def test_latency_is_not_applied_to_control_calls(
+    client: httpx.AsyncClient, state: SimState
+) -> None:
+    state.faults = Faults(latency_ms=2000)
+    started = time.monotonic()
+    await client.get("/_sim/faults")
+    assert time.monotonic() - started < 1.0
+
+
+def test_delay_stays_within_jitter_and_never_negative() -> None:
+    state = SimState(Faults(latency_ms=100, jitter_ms=20), seed=3)
+    delays = [state.delay() for _ in range(500)]
+    assert all(0.08 <= d <= 0.12 for d in delays)
+    assert max(delays) - min(delays) > 0.02  # the jitter is really used
+    state.faults = Faults(latency_ms=0, jitter_ms=50)
+    assert all(state.delay() >= 0 for _ in range(500))
+
+
+def test_from_mapping_merges_over_a_base() -> None:
+    base = Faults(latency_ms=5, outage=True)
+    assert Faults.from_mapping({"error_rate": 0.1}, base) == Faults(
+        latency_ms=5, outage=True, error_rate=0.1
+    )
+    with pytest.raises(ValueError, match="bogus"):
+        Faults.from_mapping({"bogus": 1})
