@@ -1,0 +1,355 @@
+"""The ``soap-prison`` dialect: a prison group's SOAP 1.1 service, through zeep over httpx.
+
+The WSDL is fetched once with httpx (through the connector's transport, so in-process tests work)
+and parsed off the event loop with hardened zeep settings. Calls go to ``config.base_url``, not the
+WSDL's ``soap:address`` (legacy WSDLs often advertise internal host names). Whether the region
+offers batch calls is read from the WSDL; a legacy system without them is fanned out call by call.
+A region that is down at start-up is started lazily by the next call. Replies are checked before
+zeep reads them (:func:`connectors.soap_mapping.check_reply`), and foreign exceptions become
+connector errors in :func:`soap_errors`, the one boundary of this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+import zeep
+from lxml import etree
+from zeep.exceptions import Error as ZeepError
+from zeep.exceptions import Fault, TransportError
+from zeep.helpers import serialize_object
+from zeep.plugins import Plugin
+from zeep.proxy import AsyncServiceProxy
+from zeep.transports import AsyncTransport
+
+from connectors import soap_mapping as m
+from connectors.base import BatchResult, Capability, Connector, PersonSearch
+from connectors.batching import fan_out
+from connectors.config import RegionConfig
+from connectors.errors import (
+    ConfigurationError,
+    ConnectorError,
+    RegionUnavailable,
+    UpstreamInvalid,
+    UpstreamRejected,
+)
+from connectors.http import build_http_client, error_for_status, mapped_http_errors
+from connectors.identifiers import Identifier, IdentifierKind
+from connectors.records import Alert, CustodyEpisode, Movement, PersonRecord, SystemKind
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+R = TypeVar("R")
+ItemMapper = Callable[[str, str, m.Payload], R]
+
+SETTINGS = zeep.Settings(
+    forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False, strict=True
+)
+BATCH_OPERATIONS = frozenset(
+    {"FindOffenders", "GetCustodyHistories", "GetMovementsBatch", "GetAlertsBatch"}
+)
+MAX_BATCH = 100  # items per batch call (the WSDL's maxOccurs); options.max_batch overrides
+MAX_RESULTS = 200  # search results the service returns at most
+_CLIENT_FAULTS = ("Client", "VersionMismatch", "MustUnderstand")
+
+
+@contextmanager
+def soap_errors(region: str) -> Iterator[None]:
+    """Translate httpx, zeep, lxml and mapping failures into connector errors, keeping the cause."""
+    try:
+        with mapped_http_errors(region):
+            yield
+    except ConnectorError:
+        raise
+    except Fault as exc:
+        log.warning("region %s answered SOAP fault %s: %s", region, exc.code, exc.message)
+        code = (exc.code or "").rpartition(":")[2].split(".")[0]
+        if code in _CLIENT_FAULTS:
+            raise UpstreamRejected(region, "region rejected the request (SOAP fault)") from exc
+        raise RegionUnavailable(region, "region reported an internal error (SOAP fault)") from exc
+    except TransportError as exc:
+        status = exc.status_code or 0
+        error = error_for_status(region, httpx.Response(status)) if status >= 300 else None
+        raise (error or UpstreamInvalid(region, "region answered with invalid XML")) from exc
+    except (ZeepError, etree.LxmlError, ValueError) as exc:
+        log.warning("region %s answered data that does not map: %s", region, exc)
+        raise UpstreamInvalid(region, "region answered with data that does not map") from exc
+    except Exception as exc:
+        log.exception("region %s: unexpected failure in the SOAP connector", region)
+        raise UpstreamInvalid(region, "region answered with data the gateway cannot read") from exc
+
+
+class ReplyCheck(Plugin):
+    """Check a reply before zeep reads it; see :func:`connectors.soap_mapping.check_reply`."""
+
+    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
+        m.check_reply(envelope, operation.output.body)
+        return envelope, http_headers
+
+
+class StatusCheckedTransport(AsyncTransport):
+    """SOAP answers 200, or 500 with a Fault; any other status is that HTTP status's error."""
+
+    async def post(self, address: str, message: bytes, headers: Any) -> httpx.Response:
+        response: httpx.Response = await super().post(address, message, headers)  # type: ignore[no-untyped-call]
+        if response.status_code not in (200, 500):
+            raise httpx.HTTPStatusError(
+                f"HTTP {response.status_code}", request=response.request, response=response
+            )
+        return response
+
+
+def _load_client(wsdl: bytes, http: httpx.AsyncClient) -> Any:
+    """A zeep AsyncClient for a WSDL document (blocking: run it in a thread)."""
+    # zeep wants a sync client for imported documents; forbid_external means it is never used.
+    unused = httpx.Client()
+    unused.close()
+    transport = StatusCheckedTransport(client=http, wsdl_client=unused)  # type: ignore[no-untyped-call]
+    return zeep.AsyncClient(  # type: ignore[no-untyped-call]
+        io.BytesIO(wsdl), transport=transport, settings=SETTINGS, plugins=[ReplyCheck()]
+    )
+
+
+def _retrieve(attempt: asyncio.Future[None]) -> None:
+    """Mark a failed start as seen, so asyncio does not log it when no caller is left."""
+    if not attempt.cancelled():
+        attempt.exception()
+
+
+def _binding_of(client: Any) -> Any:
+    """The binding of the WSDL's first service port (a prison WSDL has exactly one)."""
+    for service in client.wsdl.services.values():
+        for port in service.ports.values():
+            return port.binding
+    raise m.MappingError("the WSDL declares no service port")
+
+
+class SoapPrisonConnector(Connector):
+    """A prison group's system: people, custody history, movements and alerts over SOAP."""
+
+    dialect = "soap-prison"
+    kinds = frozenset({SystemKind.CUSTODY})
+    capabilities = frozenset(
+        {
+            Capability.FIND_BY_IDENTIFIERS,
+            Capability.SEARCH_PEOPLE,
+            Capability.CUSTODY_FOR,
+            Capability.MOVEMENTS_FOR,
+            Capability.ALERTS_FOR,
+        }
+    )
+    identifier_kinds = frozenset({IdentifierKind.NOMS, IdentifierKind.PNC, IdentifierKind.CRO})
+
+    def __init__(
+        self, config: RegionConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(config, transport=transport)
+        if config.auth.type not in ("none", "api_key"):
+            raise ConfigurationError(
+                f"regions.{config.name}.auth.type: soap-prison needs none or api_key"
+            )
+        self._max_batch = int(config.options.get("max_batch", MAX_BATCH))
+        self._starting: asyncio.Future[None] | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._service: Any = None
+        self._operations: frozenset[str] = frozenset()
+
+    @property
+    def batch(self) -> bool:
+        """Whether the region's WSDL offers the batch operations (known once started)."""
+        return self._operations >= BATCH_OPERATIONS
+
+    async def start(self) -> None:
+        """Load the WSDL once; concurrent callers share one attempt. RegionUnavailable if down."""
+        if self._service is not None:
+            return
+        attempt = self._starting
+        if attempt is None or attempt.done():
+            attempt = self._starting = asyncio.ensure_future(self._load())
+            attempt.add_done_callback(_retrieve)
+        try:
+            await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if attempt.cancelled() and task is not None and not task.cancelling():
+                raise RegionUnavailable(self.region, "connector was closed") from None
+            raise
+
+    async def _load(self) -> None:
+        http = build_http_client(self.config, transport=self._transport)
+        try:
+            with soap_errors(self.region):
+                self._authorise(http)
+                response = await http.get(self.config.base_url + "?wsdl")
+                error = error_for_status(self.region, response)
+                if error:
+                    raise error
+                client = await asyncio.to_thread(_load_client, response.content, http)
+                self._authorise(http)  # AsyncTransport replaced the client's headers
+                binding = _binding_of(client)
+                proxy = AsyncServiceProxy(client, binding, address=self.config.base_url)  # type: ignore[no-untyped-call]
+        except BaseException:
+            await http.aclose()
+            raise
+        self._http, self._service = http, proxy
+        self._operations = frozenset(binding.all())
+        log.info("region %s: WSDL loaded, batch operations: %s", self.region, self.batch)
+
+    async def aclose(self) -> None:
+        """Stop a start in flight and close the HTTP client. Idempotent; a later call restarts."""
+        attempt, self._starting = self._starting, None
+        if attempt is not None and not attempt.done():
+            attempt.cancel()
+            await asyncio.wait([attempt])
+        http, self._http, self._service = self._http, None, None
+        self._operations = frozenset()
+        if http is not None:
+            await http.aclose()
+
+    def _authorise(self, http: httpx.AsyncClient) -> None:
+        auth = self.config.auth
+        if auth.type == "api_key":
+            http.headers[auth.header] = auth.api_key
+
+    async def _ready(self) -> Any:
+        """The service proxy, starting the connector if need be."""
+        await self.start()
+        if self._service is None:  # closed while starting
+            raise RegionUnavailable(self.region, "connector was closed")
+        return self._service
+
+    async def _call(self, operation: str, mapper: Callable[[Any], R], **kwargs: Any) -> R:
+        """Call one operation and map its reply."""
+        service = await self._ready()
+        with soap_errors(self.region):
+            reply = await service[operation](**kwargs)
+            return mapper(serialize_object(reply, dict))  # type: ignore[no-untyped-call]
+
+    def _guard(self, build: Callable[[K], R], key_reply: K) -> R | ConnectorError:
+        """One key's records, or the error that fails only that key."""
+        try:
+            return build(key_reply)
+        except m.MappingError as exc:
+            log.warning("region %s: a record does not map: %s", self.region, exc)
+            return UpstreamInvalid(self.region, "region answered with a record that does not map")
+
+    async def _batched(
+        self, keys: Sequence[K], call: Callable[[Sequence[K]], Awaitable[list[R | ConnectorError]]]
+    ) -> list[R | ConnectorError]:
+        """Batch calls of at most ``max_batch`` keys; a failed chunk fails only its own keys."""
+        chunks = [keys[i : i + self._max_batch] for i in range(0, len(keys), self._max_batch)]
+        if len(chunks) <= 1:
+            return await call(keys) if keys else []
+        results: list[R | ConnectorError] = []
+        for chunk, result in zip(
+            chunks, await fan_out(chunks, call, self.config.concurrency), strict=True
+        ):
+            results.extend([result] * len(chunk) if isinstance(result, ConnectorError) else result)
+        return results
+
+    async def find_by_identifiers(
+        self, identifiers: Sequence[Identifier]
+    ) -> BatchResult[list[PersonRecord]]:
+        """Offenders holding each NOMS, PNC or CRO number; other kinds are never held here."""
+        wanted = [i for i in identifiers if i.kind in self.identifier_kinds]
+        if wanted:
+            await self._ready()
+        people = self._people
+        if self.batch:
+
+            async def chunk(ids: Sequence[Identifier]) -> list[list[PersonRecord] | ConnectorError]:
+                keys = [(i.kind.value, i.value) for i in ids]
+                return await self._call(
+                    "FindOffenders",
+                    lambda raw: [
+                        self._guard(people, reply.get("offender"))
+                        for reply in m.per_key(m.items(raw), keys, m.identifier_echo)
+                    ],
+                    identifier=[{"identifierType": k, "value": v} for k, v in keys],
+                )
+
+            found = await self._batched(wanted, chunk)
+        else:
+
+            async def one(i: Identifier) -> list[PersonRecord]:
+                return await self._call(
+                    "FindOffender", people, identifierType=i.kind.value, value=i.value
+                )
+
+            found = await fan_out(wanted, one, self.config.concurrency)
+        by_identifier = dict(zip(wanted, found, strict=True))
+        return [by_identifier.get(i, []) for i in identifiers]
+
+    def _people(self, raw: object) -> list[PersonRecord]:
+        return [m.person(self.region, p) for p in m.items(raw)]
+
+    async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
+        """Offenders by surname, forename prefix and date of birth, aliases included."""
+        fields: dict[str, Any] = {"lastName": query.surname}
+        if query.forename:
+            fields["firstName"] = query.forename
+        if query.date_of_birth:
+            fields["dateOfBirth"] = query.date_of_birth
+        fields["maxResults"] = max(1, min(query.limit, MAX_RESULTS))
+        return await self._call(
+            "SearchOffenders", lambda raw: m.search_results(self.region, raw), **fields
+        )
+
+    async def custody_for(self, local_ids: Sequence[str]) -> BatchResult[list[CustodyEpisode]]:
+        """Bookings per offender id; an unknown id has none."""
+        return await self._per_offender(
+            local_ids, "GetCustodyHistory", "GetCustodyHistories", "booking", m.custody_episode
+        )
+
+    async def movements_for(self, local_ids: Sequence[str]) -> BatchResult[list[Movement]]:
+        """Movements per offender id."""
+        return await self._per_offender(
+            local_ids, "GetMovements", "GetMovementsBatch", "movement", m.movement
+        )
+
+    async def alerts_for(self, local_ids: Sequence[str]) -> BatchResult[list[Alert]]:
+        """Prison alerts per offender id."""
+        return await self._per_offender(local_ids, "GetAlerts", "GetAlertsBatch", "alert", m.alert)
+
+    async def _per_offender(
+        self, local_ids: Sequence[str], single: str, batch: str, field: str, build: ItemMapper[R]
+    ) -> list[list[R] | ConnectorError]:
+        """One list per offender id, by batch calls or, on a legacy system, one call per id."""
+        if not local_ids:
+            return []
+        await self._ready()
+        region = self.region
+
+        def records(local_id: str, payloads: list[m.Payload]) -> list[R]:
+            return [build(region, local_id, p) for p in payloads]
+
+        def item_records(reply: m.Payload) -> list[R]:
+            return records(m.offender_id(reply), m.items(reply, field))
+
+        if self.batch:
+
+            async def chunk(ids: Sequence[str]) -> list[list[R] | ConnectorError]:
+                return await self._call(
+                    batch,
+                    lambda raw: [
+                        self._guard(item_records, reply)
+                        for reply in m.per_key(m.items(raw), ids, m.offender_id)
+                    ],
+                    offenderId=list(ids),
+                )
+
+            return await self._batched(local_ids, chunk)
+
+        async def one(local_id: str) -> list[R]:
+            return await self._call(
+                single, lambda raw: records(local_id, m.items(raw)), offenderId=local_id
+            )
+
+        return await fan_out(local_ids, one, self.config.concurrency)
