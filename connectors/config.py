@@ -53,24 +53,51 @@ class RegionConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+REGION_KEYS = frozenset(
+    {"dialect", "kind", "base_url", "title", "timeout", "concurrency", "auth", "options"}
+)
+AUTH_KEYS = frozenset({"type", "header", "api_key", "token_url", "client_id", "client_secret"})
+
+
 def _require(table: Mapping[str, Any], key: str, where: str, kind: type) -> Any:
+    """A required value of one type. Values are never echoed: they may be secrets."""
     if key not in table:
         raise ConfigurationError(f"{where}.{key} is required")
     value = table[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ConfigurationError(f"{where}.{key} must be a {kind.__name__}, not {value!r}")
+        raise ConfigurationError(
+            f"{where}.{key} must be a {kind.__name__}, not a {type(value).__name__}"
+        )
     return value
 
 
 def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
         raise ConfigurationError(f"{where}.{key} must be a positive number, not {value!r}")
     return float(value)
 
 
+def _count(table: Mapping[str, Any], key: str, where: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{where}.{key} must be a whole number of at least 1")
+    return value
+
+
+def _known_keys(table: Mapping[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+
+
 def parse_auth(table: Mapping[str, Any], where: str) -> AuthConfig:
     """Validate an ``auth`` table for the type it names."""
+    if not isinstance(table, Mapping):
+        raise ConfigurationError(f'{where} must be a table, e.g. {{ type = "none" }}')
+    _known_keys(table, AUTH_KEYS, where)
     auth_type = table.get("type", "none")
     if auth_type not in AUTH_TYPES:
         raise ConfigurationError(f"{where}.type must be one of {', '.join(AUTH_TYPES)}")
@@ -95,6 +122,7 @@ def parse_region(name: str, table: Mapping[str, Any]) -> RegionConfig:
     where = f"regions.{name}"
     if not isinstance(table, Mapping):
         raise ConfigurationError(f"{where} must be a table")
+    _known_keys(table, REGION_KEYS, where)
     kind_text = _require(table, "kind", where, str)
     try:
         kind = SystemKind(kind_text)
@@ -113,7 +141,7 @@ def parse_region(name: str, table: Mapping[str, Any]) -> RegionConfig:
         base_url=base_url,
         title=str(table.get("title", name)),
         timeout=_number(table, "timeout", where, 2.0),
-        concurrency=int(_number(table, "concurrency", where, 8)),
+        concurrency=_count(table, "concurrency", where, 8),
         auth=parse_auth(table.get("auth", {}), f"{where}.auth"),
         options=dict(options),
     )
@@ -127,12 +155,18 @@ def parse_regions(document: Mapping[str, Any]) -> tuple[RegionConfig, ...]:
     return tuple(parse_region(name, table) for name, table in regions.items())
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A config file's document, or a ConfigurationError that says what is wrong with the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(f"config file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
 def load_regions(path: Path) -> tuple[RegionConfig, ...]:
     """Read and validate a region config file."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigurationError(f"region config {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"region config {path} is not valid TOML: {exc}") from exc
-    return parse_regions(document)
+    return parse_regions(read_toml(path))

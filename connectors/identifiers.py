@@ -13,10 +13,11 @@ from enum import StrEnum
 
 CHECK_ALPHABET = "ZABCDEFGHJKLMNPQRTUVWXY"  # Z = 0; no I, O or S
 
-_NOMS = re.compile(r"^[A-Z]\d{4}[A-Z]{2}$")
-_CRN = re.compile(r"^[A-Z]\d{6}$")
-_PNC = re.compile(r"^(\d{2}|\d{4})/(\d{1,7})([A-Z])$")
-_CRO = re.compile(r"^(\d{1,6})/(\d{2})([A-Z])$")
+_NOMS = re.compile(r"^[A-Z][0-9]{4}[A-Z]{2}$")
+_CRN = re.compile(r"^[A-Z][0-9]{6}$")
+_PNC = re.compile(r"^([0-9]{2}|[0-9]{4})/([0-9]{1,7})([A-Z])$")
+_CRO = re.compile(r"^([0-9]{1,6})/([0-9]{2})([A-Z])$")
+PNC_YEARS = range(1900, 2100)
 
 
 class IdentifierKind(StrEnum):
@@ -83,6 +84,8 @@ def normalise_pnc(raw: str) -> str:
         )
     year_text, serial_text, check = match.groups()
     year = expand_year(year_text) if len(year_text) == 2 else int(year_text)
+    if year not in PNC_YEARS:
+        raise InvalidIdentifier(f"'{raw}' is not a PNC number: {year} is not a plausible year")
     serial = int(serial_text)
     expected = pnc_check_character(year, serial)
     if check != expected:
@@ -108,25 +111,40 @@ def normalise_cro(raw: str) -> str:
 def parse_identifier(raw: str, kind: IdentifierKind | None = None) -> Identifier:
     """Recognise and normalise a NOMS number, CRN, PNC or CRO number.
 
-    With ``kind`` the value must be of that kind; without it the format decides.
+    With ``kind`` the value must be of that kind; without it the format decides. Some strings fit
+    both the PNC and the CRO format (``1032/12Z``): the first kind whose check character holds wins,
+    PNC before CRO.
     """
     text = raw.strip().upper()
-    candidates = [kind] if kind else list(IdentifierKind)
-    for candidate in candidates:
-        if candidate is IdentifierKind.NOMS and _NOMS.match(text):
-            return Identifier(candidate, text)
-        if candidate is IdentifierKind.CRN and _CRN.match(text):
-            return Identifier(candidate, text)
-        if candidate is IdentifierKind.PNC and _PNC.match(text):
-            return Identifier(candidate, normalise_pnc(text))
-        if candidate is IdentifierKind.CRO and _CRO.match(text):
-            return Identifier(candidate, normalise_cro(text))
+    first_error: InvalidIdentifier | None = None
+    for candidate in [kind] if kind else list(IdentifierKind):
+        try:
+            parsed = _parse_as(candidate, text)
+        except InvalidIdentifier as exc:
+            first_error = first_error or exc
+            continue
+        if parsed is not None:
+            return parsed
+    if first_error is not None:
+        raise first_error
     if kind:
         raise InvalidIdentifier(f"'{raw}' is not a valid {kind} identifier")
     raise InvalidIdentifier(
         f"'{raw}' is not a recognised identifier: expected a NOMS number (A1234AA), "
         "a CRN (X123456), a PNC number (2012/0394773H or 12/394773H) or a CRO number (29906/12J)"
     )
+
+
+def _parse_as(kind: IdentifierKind, text: str) -> Identifier | None:
+    """The identifier if ``text`` has the format of ``kind`` (None if not); a format that fits
+    with a wrong check character raises :class:`InvalidIdentifier`."""
+    if kind is IdentifierKind.NOMS:
+        return Identifier(kind, text) if _NOMS.match(text) else None
+    if kind is IdentifierKind.CRN:
+        return Identifier(kind, text) if _CRN.match(text) else None
+    if kind is IdentifierKind.PNC:
+        return Identifier(kind, normalise_pnc(text)) if _PNC.match(text) else None
+    return Identifier(kind, normalise_cro(text)) if _CRO.match(text) else None
 
 
 def try_parse_identifier(raw: str | None, kind: IdentifierKind) -> Identifier | None:

@@ -19,6 +19,7 @@ from connectors.records import PersonName, PersonRecord
 
 ID_PREFERENCE = (IdentifierKind.PNC, IdentifierKind.NOMS, IdentifierKind.CRN, IdentifierKind.CRO)
 RecordKey = tuple[str, str]  # (region, local id)
+LOCAL_RECORD = "RECORD"  # the kind in an id of a person known by one record without identifiers
 
 
 def record_key(record: PersonRecord) -> RecordKey:
@@ -74,10 +75,9 @@ class MergedPerson:
         for kind in ID_PREFERENCE:
             if kind in self.identifiers:
                 return encode_offender_id(Identifier(kind, self.identifiers[kind]))
-        first = self.records[0]
-        return encode_offender_id(
-            Identifier(IdentifierKind.CRN, f"{first.region}/{first.local_id}")
-        )
+        first = self.records[0]  # no strong identifier at all: an id that names the record
+        raw = f"Offender:{LOCAL_RECORD}:{first.region}/{first.local_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @cached_property
     def name(self) -> PersonName:
@@ -126,6 +126,13 @@ def decode_offender_id(offender_id: str) -> Identifier:
         prefix, kind, value = text.split(":", 2)
         if prefix != "Offender":
             raise ValueError(prefix)
+        if kind == LOCAL_RECORD:
+            raise InvalidIdentifier(
+                f"'{offender_id}' is the id of a record ({value}) that holds no NOMS number, CRN, "
+                "PNC or CRO number, so it cannot be looked up again; search by name instead"
+            )
         return parse_identifier(value, IdentifierKind(kind))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        if isinstance(exc, InvalidIdentifier):
+            raise
         raise InvalidIdentifier(f"'{offender_id}' is not an offender id") from exc

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.config import RegionConfig, parse_regions
+from connectors.config import RegionConfig, parse_regions, read_toml
 from connectors.errors import ConfigurationError
 
 
@@ -59,10 +58,4 @@ def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
 
 def load_settings(path: Path) -> GatewaySettings:
     """Read and validate a gateway config file."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigurationError(f"config file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
-    return parse_settings(document)
+    return parse_settings(read_toml(path))

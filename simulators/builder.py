@@ -129,7 +129,7 @@ class EstateBuilder:
             assert isinstance(record, PrisonerRecord)
             return record
         if person.noms is None:
-            person.noms = self.noms()
+            self.first_custody(person)
         rng = self.rng
         record = PrisonerRecord(
             local_id=self.local_id(system),
@@ -150,6 +150,14 @@ class EstateBuilder:
         self.stores[system].add(record)
         person.slices[system] = record.local_id
         return record
+
+    def first_custody(self, person: TruePerson) -> None:
+        """A NOMS number at first reception; probation cases already open usually learn it."""
+        person.noms = self.noms()
+        for system, local_id in person.slices.items():
+            store = self.stores[system]
+            if store.kind == "PROBATION" and self.rng.random() < 0.9:
+                store.write_back_noms(local_id, person.noms)
 
     def case(self, person: TruePerson, system: str) -> ProbationCase:
         if system in person.slices:
@@ -199,7 +207,9 @@ class EstateBuilder:
         if rng.random() < 0.12:
             mappa, category = rng.randint(1, 3), rng.randint(1, 3)
             text = f"MAPPA level {mappa}, category {category}"
-            row = RegistrationRow("MAPPA", f"M{mappa}", text, start, True, str(mappa), str(category))
+            row = RegistrationRow(
+                "MAPPA", f"M{mappa}", text, start, True, str(mappa), str(category)
+            )
             case.registrations.append(row)
         for kind, rate, text in (("VISOR", 0.03, "ViSOR nominal"), ("WEAPONS", 0.05, "Weapons")):
             if rng.random() < rate:

@@ -86,4 +86,6 @@ def spelling_variant(name: str, variants: dict[str, str]) -> str:
         return variants[name]
     if len(name) > 4 and name[-1] == name[-2]:
         return name[:-1]
-    return name + name[-1] if name[-1] in "lnrt" else name[:-1] + "e"
+    if name.endswith("e"):
+        return name[:-1]
+    return name + name[-1] if name[-1] in "lnrt" else name + "e"

@@ -159,6 +159,14 @@ class SystemStore:
             if parsed:
                 self._index[(kind, parsed.value)].append(record.local_id)
 
+    def write_back_noms(self, local_id: str, noms_number: str) -> None:
+        """Record a NOMS number learnt after the record was made (the NOMS-CRN link)."""
+        record = self.records[local_id]
+        record.noms_number = noms_number
+        parsed = try_parse_identifier(noms_number, IdentifierKind.NOMS)
+        if parsed:
+            self._index[(IdentifierKind.NOMS, parsed.value)].append(local_id)
+
     def find(self, kind: IdentifierKind, value: str) -> list[Record]:
         """Records holding an identifier (any spelling of it)."""
         parsed = try_parse_identifier(value, kind)

@@ -33,7 +33,7 @@ def test_graphiql_page_and_its_assets_are_served_by_the_gateway(gateway_url: str
 def test_health_and_readiness(gateway_url: str, gql: GraphQLCall) -> None:
     root = gateway_url.removesuffix("/graphql")
     assert httpx.get(root + "/health").json() == {"status": "ok"}
-    gql("{ offender(identifier: \"A0000AA\") { id } }")
+    gql('{ offender(identifier: "A0000AA") { id } }')
     ready = httpx.get(root + "/ready")
     assert ready.status_code == 200
     body = ready.json()
@@ -53,22 +53,24 @@ def test_an_oversized_body_is_refused_before_it_is_read(gateway_url: str) -> Non
     ("query", "code"),
     [
         ("{ offender(identifier: ", "GRAPHQL_PARSE_FAILED"),
-        ("{ offender(identifier: \"A1234AA\") { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        ('{ offender(identifier: "A1234AA") { nope } }', "GRAPHQL_VALIDATION_FAILED"),
         ("{ offender { id } }", "GRAPHQL_VALIDATION_FAILED"),
         (
-            "{ offenders(name: \"Smith\") { edges { node { records { region } "
+            '{ offenders(name: "Smith") { edges { node { records { region } '
             "custody { sentence { release } } } } } }",
             None,
         ),
         (
-            "{ offenders(name: \"Smith\") { edges { node { id } } pageInfo { endCursor } "
+            '{ offenders(name: "Smith") { edges { node { id } } pageInfo { endCursor } '
             + "edges { node { id } } " * 2
             + "} }",
             None,
         ),
     ],
 )
-def test_malformed_queries_get_a_coded_error(gql: GraphQLCall, query: str, code: str | None) -> None:
+def test_malformed_queries_get_a_coded_error(
+    gql: GraphQLCall, query: str, code: str | None
+) -> None:
     status, body = gql(query)
     if code is None:  # well-formed: answered without errors
         assert "errors" not in body, body.get("errors")
@@ -80,7 +82,9 @@ def test_malformed_queries_get_a_coded_error(gql: GraphQLCall, query: str, code:
 def test_a_too_deep_query_is_refused(running_estate: RunningEstate) -> None:
     group, url = serve_gateway(running_estate, max_depth=3)
     try:
-        deep = "{ offenders(name: \"Smith\") { edges { node { custody { sentence { release } } } } } }"
+        deep = (
+            '{ offenders(name: "Smith") { edges { node { custody { sentence { release } } } } } }'
+        )
         body = httpx.post(url, json={"query": deep}).json()
         assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
         assert "data" not in body or body["data"] is None

