@@ -18,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_sim/"
+MAX_LATENCY_MS = 600_000.0  # ten minutes: enough for any test, and no infinities
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,12 @@ class Faults:
             if key == "outage":
                 if not isinstance(value, bool):
                     raise ValueError("outage must be true or false")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{key} must be a non-negative number")
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{key} must be a number")
+            elif key.endswith("_rate") and not 0 <= value <= 1:
+                raise ValueError(f"{key} must be between 0 and 1")
+            elif not 0 <= value <= MAX_LATENCY_MS:
+                raise ValueError(f"{key} must be between 0 and {MAX_LATENCY_MS} ms")
             values[key] = value
         return replace(base or cls(), **values)
 

@@ -17,7 +17,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -109,6 +109,8 @@ def create_prison_app(store: SystemStore, state: SimState) -> Starlette:
             handler(store, operation, _add(reply[0], f"{name.localname}Response"))
         except SoapFault as fault:
             return _fault(fault.code, fault.message)
+        except ClientDisconnect:  # the caller gave up (its timeout): nobody to answer
+            return Response(status_code=499)
         except Exception:
             log.exception("prison simulator %s failed", store.name)
             return _fault("Server", "internal error")

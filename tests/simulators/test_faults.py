@@ -68,6 +68,10 @@ async def test_put_replaces_every_fault(client: httpx.AsyncClient, state: SimSta
     [
         b'{"bogus": 1}',
         b'{"error_rate": -0.5}',
+        b'{"error_rate": 1.5}',
+        b'{"malformed_rate": 2}',
+        b'{"latency_ms": 1e12}',
+        b'{"latency_ms": Infinity}',
         b'{"latency_ms": "fast"}',
         b'{"latency_ms": true}',
         b'{"outage": "yes"}',
