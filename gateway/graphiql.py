@@ -9,20 +9,29 @@ from pathlib import Path
 ASSETS_URL = "/graphiql"
 STATIC_DIR = Path(__file__).parent / "static"
 
-EXAMPLE_QUERY = """# Offender Graph: one person, merged from every regional system.
-# Try a NOMS number, CRN or PNC number (make demo prints real ones).
+EXAMPLE_QUERY = """# Offender Graph: one person, merged from every
+# regional system. Press play, or try another NOMS
+# number, CRN or PNC (make demo prints real ones).
 query Offender($identifier: String!) {
   offender(identifier: $identifier) {
     id
-    identifiers { nomsNumber crn pncNumber croNumber }
+    identifiers { nomsNumber crn pncNumber }
     name { forename surname }
     dateOfBirth
     status
-    offenderManager { staffCode forename surname role team responsibleOfficer }
-    custody { region prisonName legalStatus startDate endDate active }
-    supervision { region kind probationRegion startDate endDate active }
+    offenderManager {
+      staffCode forename surname role team
+    }
+    custody {
+      region prisonName legalStatus
+      startDate endDate active
+    }
+    supervision {
+      region kind probationRegion
+      startDate endDate active
+    }
     timeline { date type description region }
-    records { region systemKind localId matchedBy fetchedAt }
+    records { region systemKind localId matchedBy }
   }
   regions { name kind status }
 }
