@@ -231,3 +231,28 @@ def test_regions_lists_every_configured_system(gql: GraphQLCall) -> None:
     assert regions["probation-wales"]["dialect"] == "rest-snake"
     assert "custody_for" in regions["prison-north"]["capabilities"]
     assert "managers_for" in regions["probation-london"]["capabilities"]
+
+
+@pytest.mark.parametrize(
+    ("system", "faults", "code"),
+    [
+        ("prison-north", {"malformed_rate": 1}, "UPSTREAM_INVALID"),
+        ("prison-wales", {"error_rate": 1}, "REGION_UNAVAILABLE"),
+        ("probation-london", {"malformed_rate": 1}, "UPSTREAM_INVALID"),
+        ("probation-wales", {"malformed_rate": 1}, "UPSTREAM_INVALID"),
+        ("probation-south", {"error_rate": 1}, "REGION_UNAVAILABLE"),
+    ],
+)
+def test_a_broken_region_is_named_and_the_others_still_answer(
+    estate: Estate, gql: GraphQLCall, set_faults, system: str, faults: dict, code: str
+) -> None:
+    person = next(p for p in spanning_people(estate, 200) if system in p.slices)
+    set_faults(system, **faults)
+    status, body = gql(OFFENDER, id=person.crn)
+    assert status == 200
+    offender = body["data"]["offender"]
+    assert offender is not None
+    assert {r["region"] for r in offender["records"]} == set(person.slices) - {system}
+    assert {(e["extensions"]["code"], e["extensions"]["region"]) for e in body["errors"]} == {
+        (code, system)
+    }
