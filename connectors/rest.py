@@ -27,8 +27,8 @@ from connectors.errors import (
 )
 from connectors.http import build_http_client, error_for_status, mapped_http_errors
 from connectors.identifiers import IdentifierKind
+from connectors.payload import PayloadError
 from connectors.records import SystemKind
-from connectors.rest_payload import PayloadError
 
 DEFAULT_EXPIRES_IN = 60.0  # seconds, when a token endpoint leaves ``expires_in`` out
 

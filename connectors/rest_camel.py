@@ -14,19 +14,18 @@ from connectors.base import BatchResult, PersonSearch
 from connectors.batching import fan_out
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier
+from connectors.payload import Payload, each, per_key
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
 from connectors.rest import RestProbationConnector, mapped_payload_errors
 from connectors.rest_camel_mapping import (
-    Json,
     alert,
     batch_results,
-    local_id,
     manager,
+    offender_id,
     people,
     search_page,
     supervision,
 )
-from connectors.rest_payload import PayloadError, each
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -87,21 +86,18 @@ class CamelProbationConnector(RestProbationConnector):
         return await self._details(local_ids, "registrations", alert)
 
     async def _details(
-        self, local_ids: Sequence[str], what: str, read: Callable[[str, str, Json], R]
+        self, local_ids: Sequence[str], what: str, read: Callable[[str, str, Payload], R]
     ) -> BatchResult[list[R]]:
         """``POST /api/v1/offenders/{what}``: unknown ids come back not found, as empty lists."""
 
         async def chunk_call(chunk: Sequence[str]) -> list[list[R]]:
             data = await self._call("POST", f"{OFFENDERS}/{what}", body={"offenderIds": [*chunk]})
             with mapped_payload_errors(self.region):
-                lists: list[list[R]] = []
-                for offender_id, result in zip(chunk, batch_results(data, len(chunk)), strict=True):
-                    if local_id(result) != offender_id:
-                        raise PayloadError("batch reply is not in the order of the request")
-                    lists.append(
-                        each(result.get(what) or [], what, partial(read, self.region, offender_id))
-                    )
-                return lists
+                results = per_key(batch_results(data, len(chunk)), chunk, offender_id)
+                return [
+                    each(result.get(what) or [], what, partial(read, self.region, key))
+                    for key, result in zip(chunk, results, strict=True)
+                ]
 
         return await self._batched(local_ids, chunk_call)
 

@@ -23,11 +23,10 @@ from connectors.errors import (
     UpstreamRejected,
 )
 from connectors.identifiers import Identifier
+from connectors.payload import Payload, each
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
 from connectors.rest import RestProbationConnector, mapped_payload_errors
-from connectors.rest_payload import each
 from connectors.rest_snake_mapping import (
-    Json,
     alert,
     error_code,
     manager,
@@ -82,7 +81,7 @@ class SnakeProbationConnector(RestProbationConnector):
         return await self._details(local_ids, "registrations", alert)
 
     async def _details(
-        self, local_ids: Sequence[str], what: str, read: Callable[[str, str, Json], R]
+        self, local_ids: Sequence[str], what: str, read: Callable[[str, str, Payload], R]
     ) -> BatchResult[list[R]]:
         """``GET /probation/offenders/{id}/{what}`` per id; NOT_FOUND is an empty list."""
 
@@ -132,7 +131,7 @@ class SnakeProbationConnector(RestProbationConnector):
             raise UpstreamInvalid(self.region, "region sent a next-page link to another place")
         return link
 
-    def _unwrap(self, reply: object) -> Json | None:
+    def _unwrap(self, reply: object) -> Payload | None:
         """The reply, None for NOT_FOUND, or the connector error its ERROR code means."""
         data, code = error_code(reply)
         if code is None:

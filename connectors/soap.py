@@ -41,13 +41,14 @@ from connectors.errors import (
 )
 from connectors.http import build_http_client, error_for_status, mapped_http_errors
 from connectors.identifiers import Identifier, IdentifierKind
+from connectors.payload import Payload, PayloadError, per_key
 from connectors.records import Alert, CustodyEpisode, Movement, PersonRecord, SystemKind
 
 log = logging.getLogger(__name__)
 
 K = TypeVar("K")
 R = TypeVar("R")
-ItemMapper = Callable[[str, str, m.Payload], R]
+ItemMapper = Callable[[str, str, Payload], R]
 
 SETTINGS = zeep.Settings(
     forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False, strict=True
@@ -128,7 +129,7 @@ def _binding_of(client: Any) -> Any:
     for service in client.wsdl.services.values():
         for port in service.ports.values():
             return port.binding
-    raise m.MappingError("the WSDL declares no service port")
+    raise PayloadError("the WSDL declares no service port")
 
 
 class SoapPrisonConnector(Connector):
@@ -236,7 +237,7 @@ class SoapPrisonConnector(Connector):
         """One key's records, or the error that fails only that key."""
         try:
             return build(key_reply)
-        except m.MappingError as exc:
+        except PayloadError as exc:
             log.warning("region %s: a record does not map: %s", self.region, exc)
             return UpstreamInvalid(self.region, "region answered with a record that does not map")
 
@@ -270,7 +271,7 @@ class SoapPrisonConnector(Connector):
                     "FindOffenders",
                     lambda raw: [
                         self._guard(people, reply.get("offender"))
-                        for reply in m.per_key(m.items(raw), keys, m.identifier_echo)
+                        for reply in per_key(m.items(raw), keys, m.identifier_echo)
                     ],
                     identifier=[{"identifierType": k, "value": v} for k, v in keys],
                 )
@@ -327,10 +328,10 @@ class SoapPrisonConnector(Connector):
         await self._ready()
         region = self.region
 
-        def records(local_id: str, payloads: list[m.Payload]) -> list[R]:
+        def records(local_id: str, payloads: list[Payload]) -> list[R]:
             return [build(region, local_id, p) for p in payloads]
 
-        def item_records(reply: m.Payload) -> list[R]:
+        def item_records(reply: Payload) -> list[R]:
             return records(m.offender_id(reply), m.items(reply, field))
 
         if self.batch:
@@ -340,7 +341,7 @@ class SoapPrisonConnector(Connector):
                     batch,
                     lambda raw: [
                         self._guard(item_records, reply)
-                        for reply in m.per_key(m.items(raw), ids, m.offender_id)
+                        for reply in per_key(m.items(raw), ids, m.offender_id)
                     ],
                     offenderId=list(ids),
                 )

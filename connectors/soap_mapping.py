@@ -1,44 +1,37 @@
 """Map prison SOAP payloads (zeep results as plain dicts) into domain records.
 
-Every function raises :class:`MappingError` for a payload that does not fit: a required field
-missing, a date that is not a date, a batch reply that does not answer the keys asked. Identifiers
-are normalised; dirty or invalid ones are dropped, as a record without them is still a record.
+Every function raises :class:`~connectors.payload.PayloadError` for a payload that does not fit:
+a required field missing, a date that is not a date, a reply zeep would misread. Identifiers are
+normalised; dirty or invalid ones are dropped, as a record without them is still a record. Values
+are read as zeep gives them: text with ``xml=True`` and dates as :data:`DATES`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from lxml import etree
 from zeep.xsd.types.builtins import Boolean
 from zeep.xsd.types.complex import ComplexType
 
-from connectors.identifiers import Identifier, IdentifierKind, try_parse_identifier
+from connectors import payload as p
 from connectors.records import (
     Alert,
     AlertSource,
     CustodyEpisode,
     Movement,
-    PersonName,
     PersonRecord,
     SentenceDates,
 )
 
-Payload = Mapping[str, Any]
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-T = TypeVar("T")
-
-_IDENTIFIER_FIELDS = (
-    ("nomsNumber", IdentifierKind.NOMS),
-    ("pncNumber", IdentifierKind.PNC),
-    ("croNumber", IdentifierKind.CRO),
-)
-
-
-class MappingError(ValueError):
-    """A payload that does not map into a domain record; the message names the field."""
+DATES = p.XS_DATE
+PERSON = p.PersonFields(
+    local_id="offenderId", forename="firstName", middle_names="middleNames", surname="lastName",
+    date_of_birth="dateOfBirth", gender="gender", aliases="alias", dates=DATES, xml=True,
+    noms="nomsNumber", pnc="pncNumber", cro="croNumber",
+)  # fmt: skip
 
 
 def check_reply(envelope: Any, response: Any) -> None:
@@ -56,7 +49,7 @@ def check_reply(envelope: Any, response: Any) -> None:
     if first is not None and first.tag == f"{{{SOAP_ENV}}}Fault":
         return
     if first is None or response is None or first.tag != response.qname:
-        raise MappingError("the reply is not the operation's response element")
+        raise p.PayloadError("the reply is not the operation's response element")
     _check_values(first, response)
 
 
@@ -73,180 +66,90 @@ def _check_values(node: Any, element: Any) -> None:
         return
     name = etree.QName(node).localname
     if isinstance(xsd_type, Boolean) and node.text.strip() not in ("true", "false", "1", "0"):
-        raise MappingError(f"{name} is not a boolean")
+        raise p.PayloadError(f"{name} is not a boolean")
     try:
         xsd_type.pythonvalue(node.text)
     except (TypeError, ValueError):
-        raise MappingError(f"{name} is not a valid {xsd_type.name}") from None
+        raise p.PayloadError(f"{name} is not a valid {xsd_type.name}") from None
 
 
-def items(value: object, field: str | None = None) -> list[Payload]:
+def items(value: object, field: str | None = None) -> list[p.Payload]:
     """The repeated elements of a reply: zeep gives a list, a compound value, or None for none."""
     if field is not None and isinstance(value, Mapping):
         value = value.get(field)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise MappingError(f"expected a list of {field or 'elements'}")
-    return value
+    return [] if value is None else p.objects(value, field or "reply")
 
 
-def text(payload: Payload, field: str) -> str:
-    """A required, non-blank string field."""
-    value = payload.get(field)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise MappingError(f"{field} is missing")
-    return value.strip()
-
-
-def optional_text(payload: Payload, field: str) -> str | None:
-    """An optional string field; blank is None."""
-    value = payload.get(field)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return text(payload, field)
-
-
-def optional_date(payload: Payload | None, field: str) -> date | None:
-    """An optional xs:date (zeep gives ``date``; ISO text is accepted too)."""
-    value = None if payload is None else payload.get(field)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise MappingError(f"{field} is not a date") from None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    raise MappingError(f"{field} is not a date")
-
-
-def required_date(payload: Payload, field: str) -> date:
-    """A required xs:date."""
-    value = optional_date(payload, field)
-    if value is None:
-        raise MappingError(f"{field} is missing")
-    return value
-
-
-def flag(payload: Payload, field: str) -> bool:
-    """A required xs:boolean."""
-    value = payload.get(field)
-    if not isinstance(value, bool):
-        raise MappingError(f"{field} is not a boolean")
-    return value
-
-
-def person(region: str, payload: Payload) -> PersonRecord:
+def person(region: str, payload: p.Payload) -> PersonRecord:
     """An ``OffenderSummary`` as a person record."""
-    identifiers: list[Identifier] = []
-    for field, kind in _IDENTIFIER_FIELDS:
-        raw = payload.get(field)
-        parsed = try_parse_identifier(raw if isinstance(raw, str) else None, kind)
-        if parsed:
-            identifiers.append(parsed)
-    return PersonRecord(
-        region=region,
-        local_id=text(payload, "offenderId"),
-        identifiers=tuple(identifiers),
-        name=PersonName(
-            forename=text(payload, "firstName"),
-            surname=text(payload, "lastName"),
-            middle_names=optional_text(payload, "middleNames"),
-        ),
-        date_of_birth=optional_date(payload, "dateOfBirth"),
-        aliases=tuple(
-            PersonName(forename=text(a, "firstName"), surname=text(a, "lastName"))
-            for a in items(payload.get("alias"))
-        ),
-        gender=optional_text(payload, "gender"),
-    )
+    return p.person_record(region, payload, PERSON)
 
 
 def search_results(region: str, reply: object) -> list[PersonRecord]:
     """A ``SearchOffendersResponse``: the people found (the service caps them; see truncated)."""
-    if not isinstance(reply, Mapping):
-        raise MappingError("the search reply is not a structure")
-    flag(reply, "truncated")
+    p.boolean(p.obj(reply, "search reply"), "truncated")
     return [person(region, p) for p in items(reply, "offender")]
 
 
-def custody_episode(region: str, local_id: str, payload: Payload) -> CustodyEpisode:
+def custody_episode(region: str, local_id: str, payload: p.Payload) -> CustodyEpisode:
     """A ``Booking`` as a custody episode."""
-    dates = payload.get("sentenceDates")
-    if dates is not None and not isinstance(dates, Mapping):
-        raise MappingError("sentenceDates is not a structure")
+    dates = p.section(payload, "sentenceDates")
     return CustodyEpisode(
         region=region,
         local_id=local_id,
-        booking_id=text(payload, "bookingId"),
-        book_number=text(payload, "bookNumber"),
-        prison_id=text(payload, "prisonId"),
-        prison_name=text(payload, "prisonName"),
-        active=flag(payload, "activeFlag"),
-        in_out_status=text(payload, "inOutStatus"),
-        legal_status=text(payload, "legalStatus"),
-        start_date=required_date(payload, "bookingBeginDate"),
-        end_date=optional_date(payload, "bookingEndDate"),
-        security_category=optional_text(payload, "securityCategory"),
-        cell_location=optional_text(payload, "cellLocation"),
+        booking_id=p.text(payload, "bookingId", xml=True),
+        book_number=p.text(payload, "bookNumber", xml=True),
+        prison_id=p.text(payload, "prisonId", xml=True),
+        prison_name=p.text(payload, "prisonName", xml=True),
+        active=p.boolean(payload, "activeFlag"),
+        in_out_status=p.text(payload, "inOutStatus", xml=True),
+        legal_status=p.text(payload, "legalStatus", xml=True),
+        start_date=p.required(p.opt_date(payload, "bookingBeginDate", DATES), "bookingBeginDate"),
+        end_date=p.opt_date(payload, "bookingEndDate", DATES),
+        security_category=p.opt_text(payload, "securityCategory", xml=True),
+        cell_location=p.opt_text(payload, "cellLocation", xml=True),
         sentence=SentenceDates(
-            sentence_start=optional_date(dates, "sentenceStartDate"),
-            sentence_expiry=optional_date(dates, "sentenceExpiryDate"),
-            conditional_release=optional_date(dates, "conditionalReleaseDate"),
-            licence_expiry=optional_date(dates, "licenceExpiryDate"),
-            release=optional_date(dates, "releaseDate"),
+            sentence_start=p.opt_date(dates, "sentenceStartDate", DATES),
+            sentence_expiry=p.opt_date(dates, "sentenceExpiryDate", DATES),
+            conditional_release=p.opt_date(dates, "conditionalReleaseDate", DATES),
+            licence_expiry=p.opt_date(dates, "licenceExpiryDate", DATES),
+            release=p.opt_date(dates, "releaseDate", DATES),
         ),
     )
 
 
-def movement(region: str, local_id: str, payload: Payload) -> Movement:
+def movement(region: str, local_id: str, payload: p.Payload) -> Movement:
     """A ``Movement`` element as a movement record."""
     return Movement(
         region=region,
         local_id=local_id,
-        occurred_on=required_date(payload, "movementDate"),
-        movement_type=text(payload, "movementType"),
-        from_location=optional_text(payload, "fromAgency"),
-        to_location=optional_text(payload, "toAgency"),
-        description=optional_text(payload, "description") or "",
+        occurred_on=p.required(p.opt_date(payload, "movementDate", DATES), "movementDate"),
+        movement_type=p.text(payload, "movementType", xml=True),
+        from_location=p.opt_text(payload, "fromAgency", xml=True),
+        to_location=p.opt_text(payload, "toAgency", xml=True),
+        description=p.opt_text(payload, "description", xml=True) or "",
     )
 
 
-def alert(region: str, local_id: str, payload: Payload) -> Alert:
+def alert(region: str, local_id: str, payload: p.Payload) -> Alert:
     """An ``Alert`` element as a prison alert."""
     return Alert(
         region=region,
         local_id=local_id,
         source=AlertSource.PRISON_ALERT,
-        type=text(payload, "alertType"),
-        code=text(payload, "alertCode"),
-        description=optional_text(payload, "alertCodeDescription") or "",
-        active=flag(payload, "active"),
-        start_date=optional_date(payload, "dateCreated"),
+        type=p.text(payload, "alertType", xml=True),
+        code=p.text(payload, "alertCode", xml=True),
+        description=p.opt_text(payload, "alertCodeDescription", xml=True) or "",
+        active=p.boolean(payload, "active"),
+        start_date=p.opt_date(payload, "dateCreated", DATES),
     )
 
 
-def per_key(
-    replies: Sequence[Payload], keys: Sequence[T], echo: Callable[[Payload], T]
-) -> list[Payload]:
-    """Batch reply items in key order; the reply must answer every key, in the order asked."""
-    if len(replies) != len(keys):
-        raise MappingError(f"batch reply has {len(replies)} items for {len(keys)} keys")
-    for reply, key in zip(replies, keys, strict=True):
-        if echo(reply) != key:
-            raise MappingError("batch reply items are not in the order asked")
-    return list(replies)
-
-
-def offender_id(payload: Payload) -> str:
+def offender_id(payload: p.Payload) -> str:
     """The ``offenderId`` a batch item answers for."""
-    return text(payload, "offenderId")
+    return p.text(payload, "offenderId", xml=True)
 
 
-def identifier_echo(payload: Payload) -> tuple[str, str]:
+def identifier_echo(payload: p.Payload) -> tuple[str, str]:
     """The (identifierType, value) an ``IdentifierMatch`` answers for."""
-    return text(payload, "identifierType"), text(payload, "value")
+    return p.text(payload, "identifierType", xml=True), p.text(payload, "value", xml=True)

@@ -13,6 +13,7 @@ from lxml import etree
 
 from connectors import soap_mapping as m
 from connectors.identifiers import Identifier, IdentifierKind
+from connectors.payload import PayloadError, per_key
 from connectors.records import AlertSource, PersonName, SentenceDates
 from connectors.soap import SETTINGS
 from simulators.soap_prison import render_wsdl
@@ -120,16 +121,16 @@ def test_iso_text_dates_are_read_too() -> None:
     ],
 )
 def test_a_person_that_does_not_map_names_the_field(broken: dict[str, Any], field: str) -> None:
-    with pytest.raises(m.MappingError, match=field):
+    with pytest.raises(PayloadError, match=field):
         m.person(REGION, summary(**broken))
 
 
 def test_search_results_need_the_truncated_flag() -> None:
     found = m.search_results(REGION, {"offender": [summary()], "truncated": False})
     assert [p.local_id for p in found] == ["N1001"]
-    with pytest.raises(m.MappingError, match="truncated"):
+    with pytest.raises(PayloadError, match="truncated"):
         m.search_results(REGION, {"offender": [summary()], "truncated": None})
-    with pytest.raises(m.MappingError):
+    with pytest.raises(PayloadError):
         m.search_results(REGION, [summary()])
 
 
@@ -169,7 +170,7 @@ def test_sentence_dates_may_be_absent() -> None:
     ],
 )
 def test_a_booking_that_does_not_map_names_the_field(broken: dict[str, Any], field: str) -> None:
-    with pytest.raises(m.MappingError, match=field):
+    with pytest.raises(PayloadError, match=field):
         m.custody_episode(REGION, "N1", booking(**broken))
 
 
@@ -198,7 +199,7 @@ def test_movement_and_alert() -> None:
         True,
         date(2020, 3, 2),
     )
-    with pytest.raises(m.MappingError, match="movementDate"):
+    with pytest.raises(PayloadError, match="movementDate"):
         m.movement(REGION, "N1", {"movementType": "RELEASED"})
 
 
@@ -210,21 +211,21 @@ def test_items_accepts_what_zeep_gives() -> None:
     assert m.items([{"a": 1}]) == [{"a": 1}]
     assert m.items({"offender": [{"a": 1}], "truncated": False}, "offender") == [{"a": 1}]
     assert m.items({"offender": None}, "offender") == []
-    with pytest.raises(m.MappingError):
+    with pytest.raises(PayloadError):
         m.items([None])
-    with pytest.raises(m.MappingError):
+    with pytest.raises(PayloadError):
         m.items("text")
 
 
 def test_per_key_checks_count_and_order() -> None:
     replies = [{"offenderId": "A"}, {"offenderId": "B"}]
-    assert m.per_key(replies, ["A", "B"], m.offender_id) == replies
-    with pytest.raises(m.MappingError, match="2 items for 3 keys"):
-        m.per_key(replies, ["A", "B", "C"], m.offender_id)
-    with pytest.raises(m.MappingError, match="order"):
-        m.per_key(replies, ["B", "A"], m.offender_id)
+    assert per_key(replies, ["A", "B"], m.offender_id) == replies
+    with pytest.raises(PayloadError, match="2 items for 3 keys"):
+        per_key(replies, ["A", "B", "C"], m.offender_id)
+    with pytest.raises(PayloadError, match="order"):
+        per_key(replies, ["B", "A"], m.offender_id)
     match = {"identifierType": "PNC", "value": "2012/0394773H"}
-    assert m.per_key([match], [("PNC", "2012/0394773H")], m.identifier_echo) == [match]
+    assert per_key([match], [("PNC", "2012/0394773H")], m.identifier_echo) == [match]
 
 
 # --- reply checks ----------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def test_check_reply_lets_a_good_reply_a_fault_and_a_non_envelope_through(operat
 def test_check_reply_refuses_what_zeep_would_read_as_empty_or_none(
     operations: Any, body: str, message: str
 ) -> None:
-    with pytest.raises(m.MappingError, match=message):
+    with pytest.raises(PayloadError, match=message):
         m.check_reply(reply(body), operations["GetAlerts"].output.body)
 
 
@@ -284,5 +285,5 @@ def test_check_reply_walks_nested_batch_items(operations: Any) -> None:
         "<p:found>true</p:found><p:booking><p:bookingId>seven</p:bookingId></p:booking>"
         "</p:custodyHistory></p:GetCustodyHistoriesResponse>"
     )
-    with pytest.raises(m.MappingError, match="bookingId"):
+    with pytest.raises(PayloadError, match="bookingId"):
         m.check_reply(reply(bad), operations["GetCustodyHistories"].output.body)
