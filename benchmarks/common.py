@@ -96,7 +96,7 @@ def thread_cpu(thread: threading.Thread) -> Clock:
 
 def group_cpu(group: ServerGroup) -> Clock:
     """CPU clock of the thread a :class:`ServerGroup` runs its servers in."""
-    thread = group._thread  # not public, but the only handle on that thread
+    thread = group.thread
     assert thread is not None, "server group not started"
     return thread_cpu(thread)
 

@@ -17,6 +17,7 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings, load_settings, parse_settings
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
 from simulators.runner import RunningEstate
+from simulators.server import run
 from simulators.truth import Estate, TruePerson
 
 DEFAULT_CONFIG = Path("var/estate.toml")
@@ -88,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             ]
         )
         example = examples[0].noms if examples and examples[0].noms else "A1234AA"
-        asyncio.run(serve_gateway(settings, args.host, args.port, example, banner))
+        run(serve_gateway(settings, args.host, args.port, example, banner))
     finally:
         running.stop()
 
@@ -96,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(args.config)
     banner = f"Offender Graph gateway on http://{args.host}:{args.port}/graphql"
-    asyncio.run(serve_gateway(settings, args.host, args.port, "A1234AA", banner))
+    run(serve_gateway(settings, args.host, args.port, "A1234AA", banner))
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
@@ -114,7 +115,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         await stop.wait()
 
     try:
-        asyncio.run(wait())
+        run(wait())
     finally:
         running.stop()
 

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, QueryDepthLimiter, ValidationCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import GatewayErrors
@@ -25,8 +25,16 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
-    """The offender graph schema; depth-limited, introspection switchable."""
-    extensions: list[Any] = [GatewayErrors, lambda: QueryDepthLimiter(max_depth=max_depth)]
+    """The offender graph schema; depth-limited, introspection switchable.
+
+    Validation results are cached per document. Parsing is not: strawberry's ``ParserCache``
+    raises syntax errors outside the operation hook, where they would escape our error codes.
+    """
+    extensions: list[Any] = [
+        GatewayErrors,
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: ValidationCache(maxsize=1024),
+    ]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return GatewaySchema(query=Query, extensions=extensions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import date
 from typing import Any
@@ -61,8 +62,10 @@ class Offender:
 
     @strawberry.field(description="Derived from custody and supervision in every region.")
     async def status(self, info: GatewayInfo) -> types.OffenderStatus:
-        custody = await _collect(info, self.person, Capability.CUSTODY_FOR)
-        supervision = await _collect(info, self.person, Capability.SUPERVISION_FOR)
+        custody, supervision = await asyncio.gather(
+            _collect(info, self.person, Capability.CUSTODY_FOR),
+            _collect(info, self.person, Capability.SUPERVISION_FOR),
+        )
         complete = not (custody.failed_regions or supervision.failed_regions)
         return types.OffenderStatus(derive_status(custody.items, supervision.items, complete))
 
@@ -96,8 +99,10 @@ class Offender:
 
     @strawberry.field(description="Every movement and supervision change, in time order.")
     async def timeline(self, info: GatewayInfo) -> list[types.TimelineEvent]:
-        movements = await _collect(info, self.person, Capability.MOVEMENTS_FOR)
-        supervision = await _collect(info, self.person, Capability.SUPERVISION_FOR)
+        movements, supervision = await asyncio.gather(
+            _collect(info, self.person, Capability.MOVEMENTS_FOR),
+            _collect(info, self.person, Capability.SUPERVISION_FOR),
+        )
         known = set(types.TimelineEventType.__members__)
         return [
             types.TimelineEvent(

@@ -8,10 +8,27 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+T = TypeVar("T")
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        return None
+    return uvloop.new_event_loop
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop where it is installed (uvicorn's own choice of loop)."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(main)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -41,6 +58,11 @@ class ServerGroup:
         ]
         self._thread: threading.Thread | None = None
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread serving every app (None before :meth:`start`)."""
+        return self._thread
+
     def urls(self) -> list[str]:
         """Base URLs, in the order the apps were given."""
         return [f"http://{self.host}:{s.config.port}/" for s in self.servers]
@@ -60,7 +82,7 @@ class ServerGroup:
             waited += 0.02
 
     def _run(self) -> None:
-        asyncio.run(self.serve())
+        run(self.serve())
 
     async def serve(self) -> None:
         """Serve all apps until :meth:`stop` (usable directly from an event loop too)."""
