@@ -9,6 +9,7 @@ import pytest
 
 from connectors.identifiers import format_pnc
 from simulators.runner import RunningEstate
+from simulators.soap_prison import BATCH_OPERATIONS
 from simulators.truth import Estate, TruePerson
 from tests.conftest import GraphQLCall, serve_gateway
 from tests.gateway.truth import actual, expected, strongly_linked
@@ -76,8 +77,9 @@ def test_a_person_known_only_to_the_legacy_no_batch_prison(
     offender = body["data"]["offender"]
     assert actual(offender) == expected(estate, legacy)
     calls = httpx.get(counters).json()
-    assert not any("Batch" in op or op.endswith("ies") for op in calls if op != "_requests")
-    assert calls["_requests"] >= 3  # one call per operation: find, custody, movements
+    assert not set(calls) & BATCH_OPERATIONS  # the legacy WSDL has none; nothing tried them
+    assert calls["GetCustodyHistory"] == calls["GetMovements"] == 1  # its one record
+    assert calls["FindOffender"] >= 2  # one call per identifier (NOMS, then PNC and CRO)
 
 
 def test_an_unknown_but_valid_identifier_returns_null(gql: GraphQLCall) -> None:
