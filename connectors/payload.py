@@ -38,8 +38,8 @@ class DateFormat:
     xml: bool = False
 
 
-ISO = DateFormat("yyyy-MM-dd", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$"))
-UK = DateFormat("dd/MM/yyyy", re.compile(r"^(?P<d>\d{2})/(?P<m>\d{2})/(?P<y>\d{4})$"))
+ISO = DateFormat("yyyy-MM-dd", re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"))
+UK = DateFormat("dd/MM/yyyy", re.compile(r"^(?P<d>[0-9]{2})/(?P<m>[0-9]{2})/(?P<y>[0-9]{4})$"))
 XS_DATE = DateFormat(ISO.layout, ISO.pattern, xml=True)
 
 
