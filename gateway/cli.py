@@ -120,6 +120,14 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         running.stop()
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="offender-graph", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -128,7 +136,7 @@ def parser() -> argparse.ArgumentParser:
         ("simulate", "run the simulated estate only and write its region config"),
     ):
         sub = commands.add_parser(name, help=helptext)
-        sub.add_argument("--people", type=int, default=DEFAULT_PEOPLE)
+        sub.add_argument("--people", type=positive, default=DEFAULT_PEOPLE)
         sub.add_argument("--seed", type=int, default=DEFAULT_SEED)
         sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
         sub.add_argument("--base-port", type=int, default=0, help="first port (0: any free)")
