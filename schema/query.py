@@ -38,7 +38,10 @@ class OffenderEdge:
 class OffenderConnection:
     edges: list[OffenderEdge]
     page_info: PageInfo
-    total_count: int = strawberry.field(description="People matched across all regions asked.")
+    total_count: int = strawberry.field(
+        description="People the name search matched across the regions asked (completing a "
+        "page can reveal two of them to be one person, shown once)."
+    )
 
 
 @strawberry.type
@@ -85,7 +88,7 @@ class Query:
             page = list(await asyncio.gather(*(_completed(info, p) for p in page)))
         edges = [
             OffenderEdge(cursor=_encode_cursor(start + i), node=Offender(person=p))
-            for i, p in enumerate(page)
+            for i, p in _distinct(page)
         ]
         return OffenderConnection(
             edges=edges,
@@ -119,6 +122,19 @@ class Query:
 async def _completed(info: GatewayInfo, person: MergedPerson) -> MergedPerson:
     merged = await complete(info.context, person.records, set(), tuple(info.path.as_list()))
     return next((p for p in merged if person.records[0] in p.records), person)
+
+
+def _distinct(page: list[MergedPerson]) -> list[tuple[int, MergedPerson]]:
+    """Each person once, with their position: completing two search hits can reveal that they
+    are one person (linked only through a record the name search did not find)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for index, person in enumerate(page):
+        keys = {(r.region, r.local_id) for r in person.records}
+        if not keys & seen:
+            kept.append((index, person))
+        seen |= keys
+    return kept
 
 
 def _search_query(name: str | None, date_of_birth: date | None) -> PersonSearch:
