@@ -18,15 +18,26 @@ from gateway.settings import GatewaySettings, load_settings, parse_settings
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
 from simulators.runner import RunningEstate
 from simulators.server import run
+from simulators.stores import ProbationCase
 from simulators.truth import Estate, TruePerson
 
 DEFAULT_CONFIG = Path("var/estate.toml")
 
 
 def example_people(estate: Estate, count: int = 5) -> list[TruePerson]:
-    """People whose records span custody and probation in at least three systems."""
+    """People whose records span custody and probation in at least three systems, those with an
+    offender manager now (in custody or under supervision) first."""
+
+    def managed(person: TruePerson) -> bool:
+        return any(
+            manager.responsible_officer
+            for _, record in estate.records_of(person.person_id)
+            if isinstance(record, ProbationCase)
+            for manager in record.managers
+        )
+
     spanning = [p for p in estate.spanning(3) if p.noms and p.crn]
-    spanning.sort(key=lambda p: (-len(p.slices), p.person_id))
+    spanning.sort(key=lambda p: (not managed(p), -len(p.slices), p.person_id))
     return spanning[:count]
 
 
