@@ -258,3 +258,34 @@ def test_a_broken_region_is_named_and_the_others_still_answer(
     assert {(e["extensions"]["code"], e["extensions"]["region"]) for e in body["errors"]} == {
         (code, system)
     }
+
+
+def test_search_with_a_region_down_returns_the_rest_and_names_it(
+    gql: GraphQLCall, set_faults
+) -> None:
+    _, healthy = gql(SEARCH, name="Smith", first=100)
+    set_faults("probation-north", outage=True)
+    status, body = gql(SEARCH, name="Smith", first=100)
+    assert status == 200
+    page = body["data"]["offenders"]
+    assert 0 < page["totalCount"] < healthy["data"]["offenders"]["totalCount"]
+    regions = {r["region"] for e in page["edges"] for r in e["node"]["records"]}
+    assert "probation-north" not in regions and len(regions) == 6
+    assert {(e["extensions"]["code"], e["extensions"]["region"]) for e in body["errors"]} == {
+        ("REGION_UNAVAILABLE", "probation-north")
+    }
+
+
+def test_every_region_down_is_still_an_answer_not_a_500(
+    estate: Estate, running_estate: RunningEstate, gateway_url: str, gql: GraphQLCall, set_faults
+) -> None:
+    person = spanning_people(estate, 1)[0]
+    for system in running_estate.systems:
+        set_faults(system, outage=True)
+    status, body = gql(OFFENDER, id=person.noms)
+    assert status == 200
+    assert body["data"] == {"offender": None}
+    assert {e["extensions"]["region"] for e in body["errors"]} == set(running_estate.systems)
+    ready = httpx.get(gateway_url.removesuffix("/graphql") + "/ready")
+    assert ready.status_code == 503
+    assert ready.json()["ready"] is False
