@@ -58,9 +58,9 @@ class AlertRow:
     active: bool
 
 
-@dataclass
-class PrisonerRecord:
-    """A person as one prison system knows them."""
+@dataclass(kw_only=True)
+class LocalPerson:
+    """A person as one system knows them: its local id, identifiers as stored, names."""
 
     local_id: str
     noms_number: str | None
@@ -72,6 +72,12 @@ class PrisonerRecord:
     date_of_birth: date
     gender: str
     aliases: list[Alias] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class PrisonerRecord(LocalPerson):
+    """A person as one prison system knows them."""
+
     bookings: list[Booking] = field(default_factory=list)
     movements: list[MovementRow] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)
@@ -113,21 +119,11 @@ class RegistrationRow:
     category: str | None = None
 
 
-@dataclass
-class ProbationCase:
+@dataclass(kw_only=True)
+class ProbationCase(LocalPerson):
     """A person as one probation system knows them."""
 
-    local_id: str
     crn: str
-    noms_number: str | None
-    pnc_number: str | None
-    cro_number: str | None
-    forename: str
-    middle_names: str | None
-    surname: str
-    date_of_birth: date
-    gender: str
-    aliases: list[Alias] = field(default_factory=list)
     supervisions: list[SupervisionRow] = field(default_factory=list)
     managers: list[ManagerRow] = field(default_factory=list)
     registrations: list[RegistrationRow] = field(default_factory=list)
