@@ -41,7 +41,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         example_identifier: str,
     ) -> None:
         super().__init__(
-            build_schema(max_depth=settings.max_depth, introspection=settings.introspection),
+            build_schema(
+                max_depth=settings.max_depth,
+                max_aliases=settings.max_aliases,
+                max_tokens=settings.max_tokens,
+                introspection=settings.introspection,
+            ),
             graphql_ide="graphiql" if settings.graphiql else None,
         )
         self.settings = settings

@@ -18,6 +18,8 @@ class GatewaySettings:
     regions: tuple[RegionConfig, ...]
     request_deadline: float = 5.0  # seconds for a whole GraphQL request's upstream work
     max_depth: int = 12
+    max_aliases: int = 30  # each alias of offender() is a fan-out to every region
+    max_tokens: int = 5000
     max_page_size: int = 100
     introspection: bool = True
     graphiql: bool = True
@@ -27,6 +29,8 @@ class GatewaySettings:
 _GATEWAY_KEYS: dict[str, type | tuple[type, ...]] = {
     "request_deadline": (int, float),
     "max_depth": int,
+    "max_aliases": int,
+    "max_tokens": int,
     "max_page_size": int,
     "introspection": bool,
     "graphiql": bool,

@@ -7,7 +7,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from schema.errors import GatewayErrors
@@ -24,8 +30,17 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
-    """The offender graph schema; depth-limited, introspection switchable.
+def build_schema(
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    """The offender graph schema; depth, aliases and tokens limited, introspection switchable.
+
+    Aliases fan out: every ``offender`` field asks every region, so a query of a thousand aliases
+    would make a thousand lookups. The cost limits of the security work will refine this.
 
     Validation results are cached per document. Parsing is not: strawberry's ``ParserCache``
     raises syntax errors outside the operation hook, where they would escape our error codes.
@@ -33,6 +48,8 @@ def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawber
     extensions: list[Any] = [
         GatewayErrors,
         lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ValidationCache(maxsize=1024),
     ]
     if not introspection:

@@ -29,6 +29,7 @@ ERROR_CODES = (
     "UPSTREAM_AUTH",
     "UPSTREAM_INVALID",
     "QUERY_TOO_DEEP",
+    "QUERY_TOO_COSTLY",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
     "INTERNAL_ERROR",
@@ -62,6 +63,8 @@ def classify(error: GraphQLError) -> GraphQLError:
         )
     if "exceeds maximum operation depth" in error.message:
         code = "QUERY_TOO_DEEP"
+    elif "aliases found. Allowed:" in error.message or "contains more than" in error.message:
+        code = "QUERY_TOO_COSTLY"  # MaxAliasesLimiter, and the parser's token or length cap
     elif error.message.startswith("Syntax Error"):
         code = "GRAPHQL_PARSE_FAILED"
     else:

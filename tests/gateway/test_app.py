@@ -79,6 +79,28 @@ def test_malformed_queries_get_a_coded_error(
     assert body["errors"][0]["extensions"]["code"] == code
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ "
+        + " ".join(f'o{i}: offender(identifier: "A{i:04d}AA") {{ id }}' for i in range(31))
+        + " }",
+        "{ regions { " + "name " * 5001 + "} }",
+    ],
+    ids=["31 aliases", "5001 tokens"],
+)
+def test_a_query_that_would_fan_out_too_far_is_refused_before_any_region_is_asked(
+    running_estate: RunningEstate, gql: GraphQLCall, query: str
+) -> None:
+    counters = running_estate.systems["prison-north"].url + "_sim/counters"
+    httpx.delete(counters)
+    status, body = gql(query)
+    assert status in (200, 400)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert body.get("data") is None
+    assert httpx.get(counters).json() == {}
+
+
 def test_a_too_deep_query_is_refused(running_estate: RunningEstate) -> None:
     group, url = serve_gateway(running_estate, max_depth=3)
     try:
