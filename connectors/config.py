@@ -9,6 +9,8 @@ base_url = "http://127.0.0.1:8101/"
 timeout = 2.0                    # seconds, per upstream call
 concurrency = 8                  # parallel upstream calls at most
 auth = { type = "none" }         # none | api_key | oauth2
+max_reply_bytes = 8388608        # largest reply accepted, on the wire and decompressed
+cache_ttl = { default = 60, search_people = 30 }  # seconds fresh, per operation (gateway cache)
 ```
 """
 
@@ -51,10 +53,35 @@ class RegionConfig:
     concurrency: int = 8
     auth: AuthConfig = field(default_factory=AuthConfig)
     options: Mapping[str, Any] = field(default_factory=dict)
+    max_reply_bytes: int = 8 * 1024 * 1024
+    cache_ttl: Mapping[str, float] = field(default_factory=dict)  # operation or "default" -> s
 
 
 REGION_KEYS = frozenset(
-    {"dialect", "kind", "base_url", "title", "timeout", "concurrency", "auth", "options"}
+    {
+        "dialect",
+        "kind",
+        "base_url",
+        "title",
+        "timeout",
+        "concurrency",
+        "auth",
+        "options",
+        "max_reply_bytes",
+        "cache_ttl",
+    }
+)
+CACHE_TTL_KEYS = frozenset(
+    {
+        "default",
+        "find_by_identifiers",
+        "search_people",
+        "custody_for",
+        "movements_for",
+        "supervision_for",
+        "managers_for",
+        "alerts_for",
+    }
 )
 AUTH_KEYS = frozenset({"type", "header", "api_key", "token_url", "client_id", "client_secret"})
 
@@ -135,6 +162,8 @@ def parse_region(name: str, table: Mapping[str, Any]) -> RegionConfig:
     if not isinstance(options, Mapping):
         raise ConfigurationError(f"{where}.options must be a table")
     return RegionConfig(
+        max_reply_bytes=_count(table, "max_reply_bytes", where, 8 * 1024 * 1024),
+        cache_ttl=_cache_ttl(table.get("cache_ttl", {}), f"{where}.cache_ttl"),
         name=name,
         dialect=_require(table, "dialect", where, str),
         kind=kind,
@@ -145,6 +174,19 @@ def parse_region(name: str, table: Mapping[str, Any]) -> RegionConfig:
         auth=parse_auth(table.get("auth", {}), f"{where}.auth"),
         options=dict(options),
     )
+
+
+def _cache_ttl(table: object, where: str) -> dict[str, float]:
+    """Seconds an answer stays fresh, per operation; 0 turns caching off for it."""
+    if not isinstance(table, Mapping):
+        raise ConfigurationError(f"{where} must be a table, e.g. {{ default = 60 }}")
+    _known_keys(table, CACHE_TTL_KEYS, where)
+    ttl: dict[str, float] = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+            raise ConfigurationError(f"{where}.{key} must be a number of seconds (0 or more)")
+        ttl[key] = float(value)
+    return ttl
 
 
 def parse_regions(document: Mapping[str, Any]) -> tuple[RegionConfig, ...]:

@@ -19,7 +19,8 @@ class ConnectorError(GatewayError):
     """A region could not answer. ``public_message`` is safe to show a client."""
 
     code = "REGION_ERROR"
-    retryable = False
+    retryable = False  # the same read may succeed if tried again
+    retry_at_once = False  # ... and may be tried again without waiting
 
     def __init__(self, region: str, public_message: str) -> None:
         super().__init__(f"[{region}] {public_message}")
@@ -32,6 +33,12 @@ class RegionUnavailable(ConnectorError):
 
     code = "REGION_UNAVAILABLE"
     retryable = True
+
+
+class ConnectionDropped(RegionUnavailable):
+    """The region closed a pooled connection as we used it: try again at once on a fresh one."""
+
+    retry_at_once = True
 
 
 class RegionTimeout(RegionUnavailable):

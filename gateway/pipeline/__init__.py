@@ -1,0 +1,1 @@
+"""The region-call pipeline: every upstream call goes through these stages (see call.py)."""
