@@ -1,14 +1,26 @@
-"""The one boundary where httpx meets our error taxonomy, and how connectors build their clients."""
+"""The one boundary where httpx meets our error taxonomy, and how connectors build their clients.
+
+Every request a connector makes goes through :func:`send`, on a client from
+:func:`build_http_client`. That client's transport (:class:`CappedTransport`) holds every reply
+body, token and WSDL replies included, to the region's ``max_reply_bytes``: a Content-Length over
+it is refused before reading, and the body is counted as it streams in, on the wire and as
+decoded (gzip and deflate are inflated here, in bounded steps, so a compression bomb never
+inflates past the cap). Environment proxies are not used: regions are reached directly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, Protocol
 
 import httpx
 
 from connectors.config import RegionConfig
 from connectors.errors import (
+    ConnectionDropped,
     ConnectorError,
     RegionTimeout,
     RegionUnavailable,
@@ -17,6 +29,114 @@ from connectors.errors import (
     UpstreamRejected,
 )
 
+log = logging.getLogger(__name__)
+
+ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the capped reader inflates
+INFLATE_STEP = 64 * 1024  # bytes inflated at most per step
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+class HasStatus(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+
+def too_large(region: str, max_bytes: int) -> UpstreamInvalid:
+    return UpstreamInvalid(region, f"region sent a reply larger than {max_bytes} bytes")
+
+
+class _Inflater:
+    """Decode one content coding, never producing more than ``INFLATE_STEP`` bytes at a time."""
+
+    def __init__(self, region: str, coding: str) -> None:
+        self.region = region
+        self._zlib = zlib.decompressobj(_WBITS[coding]) if coding in _WBITS else None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is None:
+            yield data
+            return
+        try:
+            while data and not self._zlib.eof:
+                yield self._zlib.decompress(data, INFLATE_STEP)
+                data = self._zlib.unconsumed_tail
+        except zlib.error as exc:
+            raise UpstreamInvalid(
+                self.region, "region sent a body that could not be decoded"
+            ) from exc
+
+
+class CappedStream(httpx.AsyncByteStream):
+    """A reply body, decoded, that stops with :class:`UpstreamInvalid` past ``max_bytes``."""
+
+    def __init__(
+        self, inner: httpx.AsyncByteStream, inflater: _Inflater, region: str, max_bytes: int
+    ) -> None:
+        self._inner, self._inflater = inner, inflater
+        self.region, self.max_bytes = region, max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        wire = decoded = 0
+        async for chunk in self._inner:
+            wire += len(chunk)
+            if wire > self.max_bytes:
+                raise too_large(self.region, self.max_bytes)
+            for piece in self._inflater.feed(chunk):
+                decoded += len(piece)
+                if decoded > self.max_bytes:
+                    raise too_large(self.region, self.max_bytes)
+                yield piece
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class CappedTransport(httpx.AsyncBaseTransport):
+    """Wrap a transport so every reply body is capped and handed on already decoded."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, region: str, max_bytes: int) -> None:
+        self.inner, self.region, self.max_bytes = inner, region, max_bytes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        try:
+            inflater = self._inflater(response.headers)
+        except BaseException:
+            await response.aclose()
+            raise
+        headers = [
+            (key, value)
+            for key, value in response.headers.raw
+            if key.lower() not in (b"content-encoding", b"content-length")
+        ]
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            stream=CappedStream(stream, inflater, self.region, self.max_bytes),
+            extensions=response.extensions,
+        )
+
+    def _inflater(self, headers: httpx.Headers) -> _Inflater:
+        for length in headers.get_list("content-length", split_commas=True):
+            if length.strip().isdigit() and int(length) > self.max_bytes:
+                raise too_large(self.region, self.max_bytes)
+        codings = [
+            c.strip().lower()
+            for c in headers.get_list("content-encoding", split_commas=True)
+            if c.strip().lower() not in ("", "identity")
+        ]
+        if len(codings) > 1 or (codings and codings[0] not in _WBITS):
+            raise UpstreamInvalid(
+                self.region, "region sent a body in an encoding it was not asked for"
+            )
+        return _Inflater(self.region, codings[0] if codings else "identity")
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 def build_http_client(
     config: RegionConfig,
@@ -24,20 +144,22 @@ def build_http_client(
     transport: httpx.AsyncBaseTransport | None = None,
     auth: httpx.Auth | None = None,
 ) -> httpx.AsyncClient:
-    """An httpx client for one region: its base URL, timeout and connection limits."""
+    """An httpx client for one region: its base URL, timeout, connection limits and reply cap."""
+    limits = httpx.Limits(
+        max_connections=config.concurrency, max_keepalive_connections=config.concurrency
+    )
+    inner = transport or httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(
         base_url=config.base_url,
         timeout=httpx.Timeout(config.timeout),
-        limits=httpx.Limits(
-            max_connections=config.concurrency, max_keepalive_connections=config.concurrency
-        ),
-        transport=transport,
+        transport=CappedTransport(inner, config.name, config.max_reply_bytes),
         auth=auth,
         follow_redirects=False,
+        headers={"Accept-Encoding": ACCEPT_ENCODING},
     )
 
 
-def error_for_status(region: str, response: httpx.Response) -> ConnectorError | None:
+def error_for_status(region: str, response: HasStatus) -> ConnectorError | None:
     """The connector error an HTTP status means, or None for a success (2xx)."""
     status = response.status_code
     if status < 300:
@@ -49,13 +171,42 @@ def error_for_status(region: str, response: httpx.Response) -> ConnectorError | 
     return UpstreamRejected(region, f"region rejected the request (HTTP {status})")
 
 
+class Exchange:
+    """httpcore's trace of one request: whether it went out on a reused keep-alive connection."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.sent = False
+
+    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        if event.startswith("connection.connect_"):
+            self.connected = True
+        elif event.endswith(".send_request_headers.started"):
+            self.sent = True
+
+    def reused(self) -> bool:
+        return self.sent and not self.connected
+
+
 @contextmanager
-def mapped_http_errors(region: str) -> Iterator[None]:
-    """Translate httpx transport exceptions into connector errors, keeping the cause."""
+def mapped_http_errors(region: str, reused: Callable[[], bool] = bool) -> Iterator[None]:
+    """Translate httpx exceptions into connector errors, keeping the cause.
+
+    ``reused`` says whether the request went out on a pooled connection; if it did, the server
+    closing it under us is :class:`ConnectionDropped` (retry at once), else the region is
+    unavailable. A request httpx refuses to send (URL too long, bad header) is the gateway's own
+    bad request: :class:`UpstreamRejected`. Other exceptions pass through untouched.
+    """
     try:
         yield
     except httpx.TimeoutException as exc:
         raise RegionTimeout(region, "region did not answer in time") from exc
+    except _DROPPED as exc:
+        if reused():
+            raise ConnectionDropped(region, "region closed a kept-alive connection") from exc
+        raise RegionUnavailable(region, "region could not be reached") from exc
+    except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise UpstreamRejected(region, "the gateway could not send this request") from exc
     except httpx.TransportError as exc:
         raise RegionUnavailable(region, "region could not be reached") from exc
     except httpx.HTTPStatusError as exc:
@@ -63,5 +214,39 @@ def mapped_http_errors(region: str) -> Iterator[None]:
         raise (error or RegionUnavailable(region, "unexpected HTTP status")) from exc
     except httpx.DecodingError as exc:
         raise UpstreamInvalid(region, "region sent a body that could not be decoded") from exc
-    except httpx.HTTPError as exc:  # e.g. TooManyRedirects: an answer we cannot use
+    except (httpx.HTTPError, httpx.StreamError, httpx.CookieConflict) as exc:
+        raise UpstreamInvalid(region, "region answered in a way the gateway cannot use") from exc
+
+
+async def send(
+    client: httpx.AsyncClient,
+    region: str,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    json: Any = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """Send one request and read its whole (capped) reply; any failure is a ConnectorError."""
+    exchange = Exchange()
+    try:
+        with mapped_http_errors(region, exchange.reused):
+            request = client.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                extensions={"trace": exchange},
+            )
+            return await client.send(request)
+    except ConnectorError:
+        raise
+    except OSError as exc:
+        raise RegionUnavailable(region, "region could not be reached") from exc
+    except Exception as exc:
+        log.warning("region %s: unexpected failure sending a request: %r", region, exc)
         raise UpstreamInvalid(region, "region answered in a way the gateway cannot use") from exc

@@ -20,12 +20,8 @@ import httpx
 
 from connectors.base import Capability, Connector
 from connectors.config import RegionConfig
-from connectors.errors import (
-    RegionUnavailable,
-    UpstreamAuthFailed,
-    UpstreamInvalid,
-)
-from connectors.http import build_http_client, error_for_status, mapped_http_errors
+from connectors.errors import UpstreamAuthFailed, UpstreamInvalid
+from connectors.http import build_http_client, error_for_status, send
 from connectors.identifiers import IdentifierKind
 from connectors.payload import PayloadError
 from connectors.records import SystemKind
@@ -237,18 +233,8 @@ class RestProbationConnector(Connector):
         params: Mapping[str, str] | None = None,
         body: Any = None,
     ) -> Any:
-        """One JSON call: transport errors, HTTP statuses and bad JSON become connector errors."""
-        with mapped_http_errors(self.region):
-            try:
-                response = await self._http().request(method, url, params=params, json=body)
-            except httpx.DecodingError as exc:
-                raise UpstreamInvalid(
-                    self.region, "region sent a body that does not decode"
-                ) from exc
-            except (httpx.TransportError, httpx.HTTPStatusError):
-                raise
-            except httpx.HTTPError as exc:
-                raise RegionUnavailable(self.region, "region could not be reached") from exc
+        """One JSON call through :func:`connectors.http.send`; statuses and bad JSON mapped too."""
+        response = await send(self._http(), self.region, method, url, params=params, json=body)
         error = error_for_status(self.region, response)
         if error is not None:
             raise error

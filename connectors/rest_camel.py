@@ -1,7 +1,8 @@
 """The rest-camel probation dialect: OAuth2, camelCase JSON, batch endpoints, page/size paging.
 
 One HTTP call serves a whole batch (chunked at ``options.batch_size``, default 100 keys, the chunks
-run in parallel under ``config.concurrency``); search pages by ``options.page_size`` (default 50).
+run in parallel under ``config.concurrency``); search pages by ``options.page_size`` (default 50),
+each page spent from the request's page budget (:mod:`connectors.budget`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 from connectors.base import BatchResult, PersonSearch
 from connectors.batching import fan_out
+from connectors.budget import spend_page
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier
 from connectors.payload import Payload, each, per_key
@@ -63,6 +65,7 @@ class CamelProbationConnector(RestProbationConnector):
         found: list[PersonRecord] = []
         page = 0
         while len(found) < query.limit:
+            spend_page(self.region)
             data = await self._call(
                 "GET", OFFENDERS, params={**params, "page": str(page), "size": str(size)}
             )

@@ -2,7 +2,8 @@
 
 The system has no batch calls: a batch fans out as single GETs under ``config.concurrency``.
 Result lists page by offset/limit (``options.page_size``, default 25) and are followed through
-their ``NEXT`` links, which must be relative to the API root.
+their ``NEXT`` links, which must be relative to the API root. Every page is spent from the
+request's page budget (:mod:`connectors.budget`); ``MAX_PAGES`` also bounds one call.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import httpx
 
 from connectors.base import BatchResult, PersonSearch
 from connectors.batching import fan_out
+from connectors.budget import spend_page
 from connectors.errors import (
     ConnectorError,
     RegionUnavailable,
@@ -106,6 +108,7 @@ class SnakeProbationConnector(RestProbationConnector):
         found: list[PersonRecord] = []
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
+            spend_page(self.region)
             reply = await self._call("GET", url, params=query)
             with mapped_payload_errors(self.region):
                 data = self._unwrap(reply)

@@ -1,18 +1,19 @@
 """The ``soap-prison`` dialect: a prison group's SOAP 1.1 service, through zeep over httpx.
 
-The WSDL is fetched once with httpx (through the connector's transport, so in-process tests work)
-and parsed off the event loop with hardened zeep settings. Calls go to ``config.base_url``, not the
-WSDL's ``soap:address`` (legacy WSDLs often advertise internal host names). Whether the region
-offers batch calls is read from the WSDL; a legacy system without them is fanned out call by call.
-A region that is down at start-up is started lazily by the next call. Replies are checked before
-zeep reads them (:func:`connectors.soap_mapping.check_reply`), and foreign exceptions become
+The WSDL and the documents it imports are fetched once through the connector's capped httpx
+client, only from under ``base_url`` (:mod:`connectors.soap_transport`), and parsed off the event
+loop with hardened zeep settings. Calls go to ``config.base_url``, not the WSDL's ``soap:address``
+(legacy WSDLs often advertise internal host names). Whether the region offers batch calls is read
+from the WSDL; a legacy system without them is fanned out call by call. A region that is down at
+start-up is started lazily by the next call. Replies are checked before zeep reads them
+(:func:`connectors.soap_mapping.check_reply`); a reply over ``PARSE_INLINE_BYTES`` is parsed and
+mapped in a worker thread, so a large one never stalls the event loop. Foreign exceptions become
 connector errors in :func:`soap_errors`, the one boundary of this module.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +27,6 @@ from zeep.exceptions import Fault, TransportError
 from zeep.helpers import serialize_object
 from zeep.plugins import Plugin
 from zeep.proxy import AsyncServiceProxy
-from zeep.transports import AsyncTransport
 
 from connectors import soap_mapping as m
 from connectors.base import BatchResult, Capability, Connector, PersonSearch
@@ -43,6 +43,7 @@ from connectors.http import build_http_client, error_for_status, mapped_http_err
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.payload import Payload, PayloadError, per_key
 from connectors.records import Alert, CustodyEpisode, Movement, PersonRecord, SystemKind
+from connectors.soap_transport import fetch_documents, load_client
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,20 @@ K = TypeVar("K")
 R = TypeVar("R")
 ItemMapper = Callable[[str, str, Payload], R]
 
-SETTINGS = zeep.Settings(
-    forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False, strict=True
+# Loading: imports are allowed, as zeep reads them from the prefetched, checked set only.
+# Replies: raw, so the connector decides where zeep's reply processing runs.
+LOAD_SETTINGS = zeep.Settings(
+    forbid_dtd=True, forbid_entities=True, forbid_external=False, xml_huge_tree=False, strict=True
 )
+SETTINGS = zeep.Settings(
+    forbid_dtd=True,
+    forbid_entities=True,
+    forbid_external=True,
+    xml_huge_tree=False,
+    strict=True,
+    raw_response=True,
+)
+PARSE_INLINE_BYTES = 64 * 1024  # larger replies are parsed in a worker thread
 BATCH_OPERATIONS = frozenset(
     {"FindOffenders", "GetCustodyHistories", "GetMovementsBatch", "GetAlertsBatch"}
 )
@@ -93,29 +105,6 @@ class ReplyCheck(Plugin):
     def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
         m.check_reply(envelope, operation.output.body)
         return envelope, http_headers
-
-
-class StatusCheckedTransport(AsyncTransport):
-    """SOAP answers 200, or 500 with a Fault; any other status is that HTTP status's error."""
-
-    async def post(self, address: str, message: bytes, headers: Any) -> httpx.Response:
-        response: httpx.Response = await super().post(address, message, headers)  # type: ignore[no-untyped-call]
-        if response.status_code not in (200, 500):
-            raise httpx.HTTPStatusError(
-                f"HTTP {response.status_code}", request=response.request, response=response
-            )
-        return response
-
-
-def _load_client(wsdl: bytes, http: httpx.AsyncClient) -> Any:
-    """A zeep AsyncClient for a WSDL document (blocking: run it in a thread)."""
-    # zeep wants a sync client for imported documents; forbid_external means it is never used.
-    unused = httpx.Client()
-    unused.close()
-    transport = StatusCheckedTransport(client=http, wsdl_client=unused)  # type: ignore[no-untyped-call]
-    return zeep.AsyncClient(  # type: ignore[no-untyped-call]
-        io.BytesIO(wsdl), transport=transport, settings=SETTINGS, plugins=[ReplyCheck()]
-    )
 
 
 def _retrieve(attempt: asyncio.Future[None]) -> None:
@@ -160,6 +149,8 @@ class SoapPrisonConnector(Connector):
         self._starting: asyncio.Future[None] | None = None
         self._http: httpx.AsyncClient | None = None
         self._service: Any = None
+        self._client: Any = None
+        self._binding: Any = None
         self._operations: frozenset[str] = frozenset()
 
     @property
@@ -185,21 +176,26 @@ class SoapPrisonConnector(Connector):
 
     async def _load(self) -> None:
         http = build_http_client(self.config, transport=self._transport)
+        self._authorise(http)
         try:
             with soap_errors(self.region):
-                self._authorise(http)
-                response = await http.get(self.config.base_url + "?wsdl")
-                error = error_for_status(self.region, response)
-                if error:
-                    raise error
-                client = await asyncio.to_thread(_load_client, response.content, http)
-                self._authorise(http)  # AsyncTransport replaced the client's headers
+                wsdl_url, documents = await fetch_documents(http, self.region, self.config.base_url)
+                client = await asyncio.to_thread(
+                    load_client,
+                    self.region,
+                    wsdl_url,
+                    documents,
+                    http,
+                    LOAD_SETTINGS,
+                    [ReplyCheck()],
+                )
+                client.settings = SETTINGS
                 binding = _binding_of(client)
                 proxy = AsyncServiceProxy(client, binding, address=self.config.base_url)  # type: ignore[no-untyped-call]
         except BaseException:
             await http.aclose()
             raise
-        self._http, self._service = http, proxy
+        self._http, self._service, self._client, self._binding = http, proxy, client, binding
         self._operations = frozenset(binding.all())
         log.info("region %s: WSDL loaded, batch operations: %s", self.region, self.batch)
 
@@ -210,6 +206,7 @@ class SoapPrisonConnector(Connector):
             attempt.cancel()
             await asyncio.wait([attempt])
         http, self._http, self._service = self._http, None, None
+        self._client = self._binding = None
         self._operations = frozenset()
         if http is not None:
             await http.aclose()
@@ -229,9 +226,17 @@ class SoapPrisonConnector(Connector):
     async def _call(self, operation: str, mapper: Callable[[Any], R], **kwargs: Any) -> R:
         """Call one operation and map its reply."""
         service = await self._ready()
+        client, binding = self._client, self._binding
         with soap_errors(self.region):
-            reply = await service[operation](**kwargs)
-            return mapper(serialize_object(reply, dict))  # type: ignore[no-untyped-call]
+            response = await service[operation](**kwargs)  # raw: SETTINGS.raw_response
+
+            def process() -> R:
+                reply = binding.process_reply(client, binding.get(operation), response)
+                return mapper(serialize_object(reply, dict))  # type: ignore[no-untyped-call]
+
+            if len(response.content) > PARSE_INLINE_BYTES:
+                return await asyncio.to_thread(process)
+            return process()
 
     def _guard(self, build: Callable[[K], R], key_reply: K) -> R | ConnectorError:
         """One key's records, or the error that fails only that key."""

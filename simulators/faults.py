@@ -30,6 +30,8 @@ class Faults:
     error_rate: float = 0.0  # answer 500
     outage: bool = False  # answer every call 503
     malformed_rate: float = 0.0  # answer 200 with a truncated, unparseable body
+    trickle_ms: float = 0.0  # send the body one byte at a time, this long between bytes (0: off)
+    reject_credentials: bool = False  # answer every call 401, as if the gateway's key were revoked
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], base: Faults | None = None) -> Faults:
@@ -40,9 +42,9 @@ class Faults:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
         for key, value in data.items():
-            if key == "outage":
+            if known[key] == "bool":
                 if not isinstance(value, bool):
-                    raise ValueError("outage must be true or false")
+                    raise ValueError(f"{key} must be true or false")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{key} must be a number")
             elif key.endswith("_rate") and not 0 <= value <= 1:
@@ -72,7 +74,8 @@ class SimState:
 
 
 class FaultInjection:
-    """ASGI middleware: control endpoints, latency, outage, errors and malformed bodies."""
+    """ASGI middleware: control endpoints, latency, outage, refused credentials, errors, malformed
+    and trickled bodies."""
 
     def __init__(self, app: ASGIApp, state: SimState) -> None:
         self.app = app
@@ -91,8 +94,13 @@ class FaultInjection:
         delay = self.state.delay()
         if delay:
             await asyncio.sleep(delay)
+        if faults.trickle_ms:
+            send = _trickling(send, receive, faults.trickle_ms / 1000)
         if faults.outage:
             await _reply(send, 503, {"error": "service unavailable (simulated outage)"})
+            return
+        if faults.reject_credentials:
+            await _reply(send, 401, {"error": "credentials rejected (simulated)"})
             return
         if faults.error_rate and self.state.random.random() < faults.error_rate:
             await _reply(send, 500, {"error": "internal error (simulated)"})
@@ -163,3 +171,34 @@ def _truncating(send: Send) -> Send:
         await send({"type": "http.response.body", "body": cut})
 
     return wrapped
+
+
+def _trickling(send: Send, receive: Receive, pause: float) -> Send:
+    """Wrap ``send`` so each body is sent one byte at a time, ``pause`` seconds apart; a caller
+    that hangs up stops the trickle (the server's task ends, so it can shut down)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body: bytes = message.get("body", b"")
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            for i in range(len(body)):
+                await send(
+                    {"type": "http.response.body", "body": body[i : i + 1], "more_body": True}
+                )
+                if i + 1 < len(body):
+                    await asyncio.wait([gone], timeout=pause)
+                if gone.done():
+                    return
+            await send({"type": "http.response.body", "more_body": message.get("more_body", False)})
+        finally:
+            gone.cancel()
+
+    return wrapped
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simulators.faults import FaultInjection, Faults, SimState
+from simulators.server import ServerGroup, free_port
 
 DEFAULTS = {
     "latency_ms": 0.0,
@@ -21,6 +23,8 @@ DEFAULTS = {
     "error_rate": 0.0,
     "outage": False,
     "malformed_rate": 0.0,
+    "trickle_ms": 0.0,
+    "reject_credentials": False,
 }
 PAYLOAD = {"people": [{"crn": "X100001", "surname": "Watts"}] * 5}
 
@@ -76,6 +80,12 @@ async def test_put_replaces_every_fault(client: httpx.AsyncClient, state: SimSta
         b'{"latency_ms": true}',
         b'{"outage": "yes"}',
         b'{"outage": 1}',
+        b'{"trickle_ms": -1}',
+        b'{"trickle_ms": 1e12}',
+        b'{"trickle_ms": "slow"}',
+        b'{"trickle_ms": false}',
+        b'{"reject_credentials": "yes"}',
+        b'{"reject_credentials": 1}',
         b"[1, 2]",
         b"null",
         b"not json",
@@ -198,3 +208,101 @@ def test_from_mapping_merges_over_a_base() -> None:
     )
     with pytest.raises(ValueError, match="bogus"):
         Faults.from_mapping({"bogus": 1})
+
+
+def test_from_mapping_names_the_bad_boolean() -> None:
+    with pytest.raises(ValueError, match="reject_credentials must be true or false"):
+        Faults.from_mapping({"reject_credentials": "no"})
+    with pytest.raises(ValueError, match="trickle_ms must be a number"):
+        Faults.from_mapping({"trickle_ms": True})
+
+
+# ---- refused credentials -----------------------------------------------------------------------
+async def test_reject_credentials_answers_401_json_without_reaching_the_app(
+    client: httpx.AsyncClient, state: SimState
+) -> None:
+    await client.put("/_sim/faults", json={"reject_credentials": True})
+    response = await client.get("/people")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": "credentials rejected (simulated)"}
+    assert state.counters == {"_requests": 1}
+    assert (await client.get("/_sim/faults")).json()["reject_credentials"] is True
+
+
+async def test_outage_wins_over_rejected_credentials(
+    client: httpx.AsyncClient, state: SimState
+) -> None:
+    state.faults = Faults(outage=True, reject_credentials=True)
+    assert (await client.get("/people")).status_code == 503
+
+
+# ---- trickled bodies, on a real socket ---------------------------------------------------------
+TRICKLED = b"0123456789"
+
+
+@pytest.fixture
+def trickling() -> Iterator[tuple[str, SimState]]:
+    state = SimState()
+
+    async def body(request: Request) -> Response:
+        return Response(TRICKLED, media_type="text/plain")
+
+    app = FaultInjection(Starlette(routes=[Route("/body", body)]), state)
+    group = ServerGroup([(app, free_port())])
+    group.start()
+    try:
+        yield group.urls()[0], state
+    finally:
+        started = time.monotonic()
+        group.stop()
+        assert group.thread is not None and not group.thread.is_alive()
+        assert time.monotonic() - started < 3.0  # no trickle left running
+
+
+async def test_trickle_sends_one_byte_at_a_time(trickling: tuple[str, SimState]) -> None:
+    url, state = trickling
+    state.faults = Faults(trickle_ms=40)
+    chunks: list[bytes] = []
+    started = time.monotonic()
+    async with (
+        httpx.AsyncClient(base_url=url) as http,
+        http.stream("GET", "/body") as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-length"] == str(len(TRICKLED))
+        chunks = [chunk async for chunk in response.aiter_raw()]
+    elapsed = time.monotonic() - started
+    assert b"".join(chunks) == TRICKLED
+    assert max(len(c) for c in chunks) == 1
+    assert elapsed >= 0.04 * (len(TRICKLED) - 1) * 0.9
+
+
+async def test_trickle_off_sends_the_body_at_once(trickling: tuple[str, SimState]) -> None:
+    url, _ = trickling
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/body")
+    assert response.content == TRICKLED
+    assert time.monotonic() - started < 0.3
+
+
+async def test_trickle_applies_to_error_replies_too(trickling: tuple[str, SimState]) -> None:
+    url, state = trickling
+    state.faults = Faults(trickle_ms=5, reject_credentials=True)
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/body")
+    assert response.status_code == 401
+    assert response.json() == {"error": "credentials rejected (simulated)"}
+
+
+async def test_a_caller_that_hangs_up_stops_the_trickle(trickling: tuple[str, SimState]) -> None:
+    url, state = trickling
+    state.faults = Faults(trickle_ms=500)  # ten bytes would take 4.5 s; the fixture allows 3
+    async with (
+        httpx.AsyncClient(base_url=url) as http,
+        http.stream("GET", "/body") as response,
+    ):
+        first = await response.aiter_raw().__anext__()
+    assert first == b"0"
+    await asyncio.sleep(0.1)
