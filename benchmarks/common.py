@@ -31,15 +31,6 @@ from simulators.runner import RunningEstate
 from simulators.server import ServerGroup, free_port
 from simulators.truth import Estate
 
-NO_FAULTS = {
-    "latency_ms": 0,
-    "jitter_ms": 0,
-    "error_rate": 0,
-    "outage": False,
-    "malformed_rate": 0,
-}
-
-
 # --- servers -----------------------------------------------------------------------------------
 
 
@@ -114,21 +105,42 @@ def serve(app: ASGIApp) -> Served:
     return Served(group, f"http://127.0.0.1:{port}", time.perf_counter() - t0)
 
 
-def serve_gateway(running: RunningEstate, **gateway: Any) -> Served:
-    """The real gateway (``create_app``) for the running estate."""
-    settings = parse_settings({"regions": running.region_tables(), "gateway": gateway})
+COLD = {"enabled": False}  # the cache off: every lookup makes its upstream calls
+
+
+def serve_gateway(
+    running: RunningEstate,
+    cache: Mapping[str, Any] = COLD,
+    resilience: Mapping[str, Any] | None = None,
+    region: Mapping[str, Any] | None = None,
+    **gateway: Any,
+) -> Served:
+    """The real gateway (``create_app``) for the running estate; cold unless ``cache`` says
+    otherwise. ``region`` options are set on every region's table (e.g. ``timeout``)."""
+    tables = running.region_tables()
+    for table in tables.values():
+        table.update(region or {})
+    settings = parse_settings(
+        {
+            "regions": tables,
+            "gateway": gateway,
+            "cache": dict(cache),
+            "resilience": dict(resilience or {}),
+        }
+    )
     return serve(create_app(settings))
 
 
 # --- simulator control -------------------------------------------------------------------------
 
 
-def set_faults(running: RunningEstate, **faults: Any) -> None:
-    """Set the same faults on every system (unnamed settings go back to none)."""
+def set_faults(running: RunningEstate, *, only: str | None = None, **faults: Any) -> None:
+    """Set the same faults on every system, or on the one named ``only`` (unnamed settings go
+    back to none)."""
     Faults.from_mapping(faults)  # fail early on a typo
-    body = {**NO_FAULTS, **faults}
-    for system in running.systems.values():
-        httpx.put(system.url + "_sim/faults", json=body, timeout=5).raise_for_status()
+    for name, system in running.systems.items():
+        if only is None or name == only:
+            httpx.put(system.url + "_sim/faults", json=faults, timeout=5).raise_for_status()
 
 
 def reset_counters(running: RunningEstate) -> None:

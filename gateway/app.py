@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -17,70 +15,40 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from connectors.base import Connector
-from connectors.errors import ConnectorError
-from connectors.registry import build_connectors
-from gateway.context import GatewayContext, new_context
+from gateway.context import GatewayContext
 from gateway.graphiql import ASSETS_URL, STATIC_DIR, graphiql_page
-from gateway.health import RegionHealth, RegionStatus
-from gateway.limits import BodySizeLimit
+from gateway.health import ready_payload
+from gateway.request_guard import RequestGuard
+from gateway.runtime import Runtime, build_runtime
 from gateway.settings import GatewaySettings
 from schema.build import build_schema
-
-log = logging.getLogger("offender_graph.gateway")
-START_TIMEOUT = 10.0
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     """Strawberry's ASGI view with our per-request context and our offline GraphiQL page."""
 
-    def __init__(
-        self,
-        settings: GatewaySettings,
-        connectors: Mapping[str, Connector],
-        health: RegionHealth,
-        example_identifier: str,
-    ) -> None:
+    def __init__(self, runtime: Runtime, example_identifier: str) -> None:
+        settings = runtime.settings
         super().__init__(
             build_schema(
                 max_depth=settings.max_depth,
                 max_aliases=settings.max_aliases,
                 max_tokens=settings.max_tokens,
+                max_cost=settings.max_cost,
+                regions=len(runtime.directory.names),
+                max_page_size=settings.max_page_size,
                 introspection=settings.introspection,
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
         )
-        self.settings = settings
-        self.connectors = connectors
-        self.health = health
+        self.runtime = runtime
         self.example_identifier = example_identifier
 
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
-        return new_context(
-            self.connectors,
-            self.health,
-            deadline_seconds=self.settings.request_deadline,
-            max_page_size=self.settings.max_page_size,
-        )
+        return self.runtime.context()
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         return HTMLResponse(graphiql_page(self.example_identifier))
-
-
-async def start_connectors(connectors: Mapping[str, Connector], health: RegionHealth) -> None:
-    """Start every connector in parallel; a region that is down is marked so, not fatal."""
-
-    async def start(name: str, connector: Connector) -> None:
-        try:
-            async with asyncio.timeout(START_TIMEOUT):
-                await connector.start()
-            health.record_success(name)
-        except ConnectorError as exc:
-            log.warning("region %s did not start: %s", name, exc)
-            health.record_failure(name, exc)
-        except TimeoutError:
-            log.warning("region %s did not start within %ss", name, START_TIMEOUT)
-
-    await asyncio.gather(*(start(n, c) for n, c in connectors.items()))
 
 
 def create_app(
@@ -90,29 +58,23 @@ def create_app(
     example_identifier: str = "A1234AA",
 ) -> Starlette:
     """The gateway app: ``/graphql`` (GraphiQL on GET), ``/health``, ``/ready``, GraphiQL assets."""
-    regions = dict(connectors) if connectors is not None else build_connectors(settings.regions)
-    health = RegionHealth(list(regions))
-    graphql = GatewayGraphQL(settings, regions, health, example_identifier)
+    runtime = build_runtime(settings, connectors)
+    graphql = GatewayGraphQL(runtime, example_identifier)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await start_connectors(regions, health)
+        await runtime.start()
         try:
             yield
         finally:
-            await asyncio.gather(*(c.aclose() for c in regions.values()), return_exceptions=True)
+            await runtime.aclose()
 
     async def health_check(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
-        states = {name: health.state(name) for name in regions}
-        body = {
-            name: {"status": s.status.value, "lastError": s.last_error}
-            for name, s in states.items()
-        }
-        any_up = any(s.status is not RegionStatus.DOWN for s in states.values())
-        return JSONResponse({"ready": any_up, "regions": body}, status_code=200 if any_up else 503)
+        body, status = ready_payload(runtime.health, runtime.breakers)
+        return JSONResponse(body, status_code=status)
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -120,11 +82,9 @@ def create_app(
         Route("/ready", ready),
         Mount(ASSETS_URL, StaticFiles(directory=STATIC_DIR / "graphiql"), name="graphiql"),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+    guard = Middleware(
+        RequestGuard, max_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout
     )
-    app.state.connectors = regions
-    app.state.health = health
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    app.state.runtime = runtime
     return app

@@ -1,25 +1,24 @@
 """Identity across regions: records that share a strong identifier are one person.
 
 Strong links are equal NOMS numbers, CRNs, PNC or CRO numbers after normalisation (done by the
-connectors). Weak links (name and date of birth alone) never merge here.
+connectors). Two records are never joined when that would give one person two different values of
+one kind (two NOMS numbers, two CRNs...): such records are a **conflict**, reported, never merged
+silently. Weak links (name and date of birth alone) never merge here.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from connectors.identifiers import Identifier, IdentifierKind, InvalidIdentifier, parse_identifier
+from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import PersonName, PersonRecord
 
 ID_PREFERENCE = (IdentifierKind.PNC, IdentifierKind.NOMS, IdentifierKind.CRN, IdentifierKind.CRO)
 RecordKey = tuple[str, str]  # (region, local id)
-LOCAL_RECORD = "RECORD"  # the kind in an id of a person known by one record without identifiers
 
 
 def record_key(record: PersonRecord) -> RecordKey:
@@ -27,9 +26,15 @@ def record_key(record: PersonRecord) -> RecordKey:
 
 
 def group_records(records: Iterable[PersonRecord]) -> list[list[PersonRecord]]:
-    """Partition records into people: connected components over shared strong identifiers."""
-    unique = {record_key(r): r for r in records}
+    """Partition records into people: connected components over shared strong identifiers,
+    never joining two components whose identifiers of one kind disagree."""
+    unique = dict(sorted((record_key(r), r) for r in records))
     parent = {key: key for key in unique}
+    values: dict[RecordKey, dict[IdentifierKind, str]] = {}
+    for key, record in unique.items():
+        values[key] = {}
+        for identifier in record.identifiers:
+            values[key].setdefault(identifier.kind, identifier.value)
 
     def root(key: RecordKey) -> RecordKey:
         while parent[key] != key:
@@ -37,17 +42,39 @@ def group_records(records: Iterable[PersonRecord]) -> list[list[PersonRecord]]:
             key = parent[key]
         return key
 
-    owner: dict[Identifier, RecordKey] = {}
+    def union(a: RecordKey, b: RecordKey) -> None:
+        a, b = root(a), root(b)
+        if a == b:
+            return
+        mine, theirs = values[a], values[b]
+        if any(mine[k] != v for k, v in theirs.items() if k in mine):
+            return  # a conflict: left apart, reported by conflicts_with()
+        parent[b] = a
+        values[a] = {**theirs, **mine}
+
+    owners: dict[Identifier, list[RecordKey]] = {}
     for key, record in unique.items():
         for identifier in record.identifiers:
-            if identifier in owner:
-                parent[root(key)] = root(owner[identifier])
-            else:
-                owner[identifier] = key
+            for owner in owners.get(identifier, []):
+                union(owner, key)
+            owners.setdefault(identifier, []).append(key)
     groups: dict[RecordKey, list[PersonRecord]] = {}
     for key, record in unique.items():
         groups.setdefault(root(key), []).append(record)
-    return [sorted(g, key=record_key) for g in groups.values()]
+    return list(groups.values())
+
+
+def conflicts_with(
+    group: Iterable[PersonRecord], others: Iterable[PersonRecord]
+) -> list[PersonRecord]:
+    """Records outside ``group`` that share one of its strong identifiers: they claim part of
+    this person but contradict another identifier of theirs."""
+    group = list(group)
+    keys = {record_key(r) for r in group}
+    held = {i for r in group for i in r.identifiers}
+    return [
+        r for r in others if record_key(r) not in keys and any(i in held for i in r.identifiers)
+    ]
 
 
 @dataclass(frozen=True)
@@ -58,26 +85,25 @@ class MergedPerson:
 
     @cached_property
     def identifiers(self) -> dict[IdentifierKind, str]:
-        """The most common value of each identifier kind across the records."""
-        counts: dict[IdentifierKind, Counter[str]] = {}
+        """The value of each identifier kind (one per kind: grouping never joins two)."""
+        found: dict[IdentifierKind, str] = {}
         for record in self.records:
             for identifier in record.identifiers:
-                counts.setdefault(identifier.kind, Counter())[identifier.value] += 1
-        return {kind: c.most_common(1)[0][0] for kind, c in counts.items()}
+                found.setdefault(identifier.kind, identifier.value)
+        return found
 
     @cached_property
     def all_identifiers(self) -> frozenset[Identifier]:
         return frozenset(i for r in self.records for i in r.identifiers)
 
     @property
-    def id(self) -> str:
-        """A stable opaque id, derived from the preferred strong identifier."""
+    def canonical(self) -> Identifier | RecordKey:
+        """What the person's id is minted from: the preferred strong identifier, or for a person
+        known by one record without any, that record's (region, local id)."""
         for kind in ID_PREFERENCE:
             if kind in self.identifiers:
-                return encode_offender_id(Identifier(kind, self.identifiers[kind]))
-        first = self.records[0]  # no strong identifier at all: an id that names the record
-        raw = f"Offender:{LOCAL_RECORD}:{first.region}/{first.local_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+                return Identifier(kind, self.identifiers[kind])
+        return record_key(self.records[0])
 
     @cached_property
     def name(self) -> PersonName:
@@ -106,33 +132,10 @@ class MergedPerson:
     @property
     def sort_key(self) -> tuple[str, str, str, str]:
         dob = self.date_of_birth.isoformat() if self.date_of_birth else ""
-        return self.name.surname.casefold(), self.name.forename.casefold(), dob, self.id
+        canonical = self.canonical
+        tie = str(canonical) if isinstance(canonical, Identifier) else "/".join(canonical)
+        return self.name.surname.casefold(), self.name.forename.casefold(), dob, tie
 
 
 def _name_key(name: PersonName) -> tuple[str, str, str]:
     return name.forename.casefold(), (name.middle_names or "").casefold(), name.surname.casefold()
-
-
-def encode_offender_id(identifier: Identifier) -> str:
-    raw = f"Offender:{identifier.kind}:{identifier.value}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_offender_id(offender_id: str) -> Identifier:
-    """The identifier behind an offender id; InvalidIdentifier if it is not one of ours."""
-    try:
-        padded = offender_id + "=" * (-len(offender_id) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
-        prefix, kind, value = text.split(":", 2)
-        if prefix != "Offender":
-            raise ValueError(prefix)
-        if kind == LOCAL_RECORD:
-            raise InvalidIdentifier(
-                f"'{offender_id}' is the id of a record ({value}) that holds no NOMS number, CRN, "
-                "PNC or CRO number, so it cannot be looked up again; search by name instead"
-            )
-        return parse_identifier(value, IdentifierKind(kind))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        if isinstance(exc, InvalidIdentifier):
-            raise
-        raise InvalidIdentifier(f"'{offender_id}' is not an offender id") from exc

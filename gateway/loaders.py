@@ -1,95 +1,84 @@
-"""DataLoaders keyed by (region, operation): the only way resolvers reach a connector.
+"""One request's typed loaders: the only way the service reaches a region.
 
-Every load made in the same tick for the same region and operation becomes one batch call. Each
-call runs under the request's deadline; its outcome updates the region's health. A whole-batch
-failure fails every key with the same :class:`ConnectorError`; a per-key error fails only its key.
+Every load made in the same tick for the same region and operation becomes one batch call through
+the shared pipeline (``gateway/pipeline``). Each key is asked once per request (the DataLoader
+remembers it). A whole-call failure fails every key of the batch with the same
+:class:`~connectors.errors.ConnectorError`; a per-key error fails only its key.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
-from connectors.base import Capability, Connector, PersonSearch
-from connectors.errors import ConnectorError, RegionTimeout
-from gateway.health import RegionHealth
+from connectors.base import Capability, PersonSearch
+from connectors.errors import ConnectorError
+from connectors.identifiers import Identifier
+from connectors.records import (
+    Alert,
+    CustodyEpisode,
+    Movement,
+    OffenderManager,
+    PersonRecord,
+    SupervisionEpisode,
+)
+from gateway.pipeline.call import Deadline, Fetched, Handler, Outcome, RegionCall, RequestScope
 
-BatchCall = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Operation(Generic[K, T]):
+    """A capability with the types of its key and of its per-key result."""
+
+    capability: Capability
+
+
+FIND: Operation[Identifier, list[PersonRecord]] = Operation(Capability.FIND_BY_IDENTIFIERS)
+SEARCH: Operation[PersonSearch, list[PersonRecord]] = Operation(Capability.SEARCH_PEOPLE)
+CUSTODY: Operation[str, list[CustodyEpisode]] = Operation(Capability.CUSTODY_FOR)
+MOVEMENTS: Operation[str, list[Movement]] = Operation(Capability.MOVEMENTS_FOR)
+SUPERVISION: Operation[str, list[SupervisionEpisode]] = Operation(Capability.SUPERVISION_FOR)
+MANAGERS: Operation[str, list[OffenderManager]] = Operation(Capability.MANAGERS_FOR)
+ALERTS: Operation[str, list[Alert]] = Operation(Capability.ALERTS_FOR)
 
 
 class RegionLoaders:
-    """One request's DataLoaders, created on first use."""
+    """Loaders per (region, operation), created on first use, sharing one deadline and scope."""
 
-    def __init__(
-        self, connectors: Mapping[str, Connector], health: RegionHealth, deadline: float
-    ) -> None:
-        self.connectors = connectors
-        self.health = health
+    def __init__(self, pipeline: Handler, deadline: Deadline, scope: RequestScope) -> None:
+        self.pipeline = pipeline
         self.deadline = deadline
-        self._loaders: dict[tuple[str, Capability], DataLoader[Hashable, Any]] = {}
-        self.fetched_at: dict[str, datetime] = {}  # region -> last successful answer
-        self.unavailable: dict[str, ConnectorError] = {}  # regions that failed this request
+        self.scope = scope
+        self._loaders: dict[tuple[str, Capability], DataLoader[Hashable, Fetched[Any]]] = {}
 
-    def remaining(self) -> float:
-        """Seconds left before the request's deadline (never negative)."""
-        return max(0.0, self.deadline - time.monotonic())
+    async def load(self, region: str, operation: Operation[K, T], key: K) -> Fetched[T]:
+        """One key's answer; raises the region's :class:`ConnectorError` if it failed."""
+        loader = self._loaders.get((region, operation.capability))
+        if loader is None:
+            loader = DataLoader(load_fn=self._batch(region, operation.capability))
+            self._loaders[(region, operation.capability)] = loader
+        return cast(Fetched[T], await loader.load(key))
 
-    def supports(self, region: str, capability: Capability) -> bool:
-        return capability in self.connectors[region].capabilities
+    async def try_load(
+        self, region: str, operation: Operation[K, T], key: K
+    ) -> Fetched[T] | ConnectorError:
+        """Like :meth:`load`, with the failure returned instead of raised."""
+        try:
+            return await self.load(region, operation, key)
+        except ConnectorError as exc:
+            return exc
 
-    def loader(self, region: str, capability: Capability) -> DataLoader[Hashable, Any]:
-        """The DataLoader for one region's batch operation."""
-        key = (region, capability)
-        if key not in self._loaders:
-            method: BatchCall = getattr(self.connectors[region], capability.value)
-            self._loaders[key] = DataLoader(load_fn=self._batch(region, method))
-        return self._loaders[key]
-
-    async def load(self, region: str, capability: Capability, key: Hashable) -> Any:
-        """Load one key; raises the region's :class:`ConnectorError` if it failed."""
-        return await self.loader(region, capability).load(key)
-
-    async def search(self, region: str, query: PersonSearch) -> Any:
-        """A search is not batched: one call per region and query."""
-        connector = self.connectors[region]
-        return await self.call(region, lambda: connector.search_people(query))
-
-    def _batch(self, region: str, method: BatchCall) -> Callable[[list[Any]], Awaitable[Any]]:
-        async def load_fn(keys: list[Any]) -> Sequence[Any]:
+    def _batch(self, region: str, capability: Capability) -> Any:
+        async def load_fn(keys: Sequence[Hashable]) -> list[Outcome]:
+            call = RegionCall(region, capability, tuple(keys), self.deadline, self.scope)
             try:
-                results: Sequence[Any] = await self.call(region, lambda: method(keys))
-                return results
+                return await self.pipeline(call)
             except ConnectorError as exc:
                 return [exc] * len(keys)
 
         return load_fn
-
-    async def call(self, region: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        """Run one upstream call under the deadline and record the region's health.
-
-        A region that was unavailable once in this request fails every later call at once, so a
-        slow region costs the request its own timeout once, not once per field.
-        """
-        if region in self.unavailable:
-            raise self.unavailable[region]
-        try:
-            async with asyncio.timeout(self.remaining()):
-                result = await make()
-        except TimeoutError:
-            error = RegionTimeout(region, "region did not answer before the request's deadline")
-            self.health.record_failure(region, error)
-            self.unavailable[region] = error
-            raise error from None
-        except ConnectorError as exc:
-            self.health.record_failure(region, exc)
-            if exc.retryable:
-                self.unavailable[region] = exc
-            raise
-        self.health.record_success(region)
-        self.fetched_at[region] = datetime.now(UTC)
-        return result

@@ -17,17 +17,22 @@ from strawberry.types import ExecutionResult
 
 from connectors.errors import ConnectorError
 from gateway.context import GatewayContext
+from gateway.outcomes import RegionFailure, Stage
 
 log = logging.getLogger("offender_graph.errors")
 
 ERROR_CODES = (
     "BAD_IDENTIFIER",
     "BAD_USER_INPUT",
+    "BAD_REQUEST",
+    "BATCHING_NOT_SUPPORTED",
+    "REQUEST_TIMEOUT",
     "REGION_UNAVAILABLE",
     "REGION_TIMEOUT",
     "UPSTREAM_REJECTED",
     "UPSTREAM_AUTH",
     "UPSTREAM_INVALID",
+    "IDENTITY_CONFLICT",
     "QUERY_TOO_DEEP",
     "QUERY_TOO_COSTLY",
     "GRAPHQL_PARSE_FAILED",
@@ -36,12 +41,20 @@ ERROR_CODES = (
 )
 
 
-def region_error(error: ConnectorError, path: tuple[str | int, ...] | None) -> GraphQLError:
-    """The client's view of a region failure: public message, code and region only."""
+def region_error(failure: RegionFailure, path: tuple[str | int, ...] | None) -> GraphQLError:
+    """The client's view of a region failure: public message, code, region and stage only;
+    ``breaker: "open"`` when the region was failed fast by its circuit breaker."""
+    extensions: dict[str, object] = {
+        "code": failure.code,
+        "region": failure.region,
+        "stage": failure.stage.value,
+    }
+    if failure.breaker_open:
+        extensions["breaker"] = "open"
     return GraphQLError(
-        f"Region '{error.region}': {error.public_message}",
+        f"Region '{failure.region}': {failure.message}",
         path=list(path) if path else None,
-        extensions={"code": error.code, "region": error.region},
+        extensions=extensions,
     )
 
 
@@ -52,7 +65,8 @@ def classify(error: GraphQLError) -> GraphQLError:
         return error
     original = error.original_error
     if isinstance(original, ConnectorError):
-        return region_error(original, tuple(error.path) if error.path else None)
+        failure = RegionFailure.of(original, Stage.DETAILS)
+        return region_error(failure, tuple(error.path) if error.path else None)
     if original is not None and not isinstance(original, GraphQLError):
         log.error("unexpected error at %s", error.path, exc_info=original)
         return GraphQLError(
@@ -90,5 +104,5 @@ class GatewayErrors(SchemaExtension):
         errors = [classify(e) for e in result.errors or []]
         context = self.execution_context.context
         if isinstance(context, GatewayContext):
-            errors += [region_error(issue.error, issue.path) for issue in context.issues]
+            errors += [region_error(failure, path) for failure, path in context.failures]
         result.errors = errors or None

@@ -1,46 +1,71 @@
-"""The Offender type: one person merged from every region, resolved through the loaders."""
+"""The Offender type: one person merged from every region, resolved through the service.
+
+Each field that loses data to a failed region reports the failure at its own path.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from datetime import date
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from connectors import records
 from connectors.base import Capability
 from connectors.identifiers import IdentifierKind
 from gateway.context import GatewayContext
-from gateway.fetch import Collected, collect
-from gateway.identity import MergedPerson
-from gateway.summary import derive_status, responsible_officer, timeline
+from gateway.outcomes import RegionFailure
+from gateway.service import Person
 from schema import types
 
 GatewayInfo = Info[GatewayContext, None]
+
+# The kinds of facts each Offender field needs: what `sources` waits for.
+FIELD_KINDS: dict[str, tuple[Capability, ...]] = {
+    "status": (Capability.CUSTODY_FOR, Capability.SUPERVISION_FOR),
+    "offenderManager": (Capability.MANAGERS_FOR,),
+    "custody": (Capability.CUSTODY_FOR,),
+    "supervision": (Capability.SUPERVISION_FOR,),
+    "timeline": (Capability.MOVEMENTS_FOR, Capability.SUPERVISION_FOR),
+    "alerts": (Capability.ALERTS_FOR,),
+}
 
 
 def _path(info: GatewayInfo) -> tuple[str | int, ...]:
     return tuple(info.path.as_list())
 
 
-async def _collect(info: GatewayInfo, person: MergedPerson, capability: Capability) -> Collected:
-    return await collect(info.context, person, capability, _path(info))
+def _report(info: GatewayInfo, failures: tuple[RegionFailure, ...]) -> None:
+    info.context.report(failures, _path(info))
+
+
+def selected_kinds(selections: Iterable[Selection]) -> frozenset[Capability]:
+    """The fact kinds an Offender selection set asks for, through fragments too."""
+    kinds: set[Capability] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            kinds.update(FIELD_KINDS.get(selection.name, ()))
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            kinds |= selected_kinds(selection.selections)
+    return frozenset(kinds)
 
 
 @strawberry.type(description="One person, merged from every region that knows them.")
 class Offender:
-    person: strawberry.Private[MergedPerson]
+    person: strawberry.Private[Person]
+    kinds: strawberry.Private[frozenset[Capability]]
 
-    @strawberry.field(description="Stable gateway id, derived from strong identifiers.")
+    @strawberry.field(description="Opaque gateway id; reveals no personal data.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.person.id)
 
     @strawberry.field
     def identifiers(self) -> types.Identifiers:
-        ids = self.person.identifiers
+        ids = self.person.merged.identifiers
         return types.Identifiers(
             noms_number=ids.get(IdentifierKind.NOMS),
             crn=ids.get(IdentifierKind.CRN),
@@ -50,29 +75,33 @@ class Offender:
 
     @strawberry.field(description="The spelling most regions agree on.")
     def name(self) -> types.PersonName:
-        return _name(self.person.name)
+        return _name(self.person.merged.name)
 
     @strawberry.field(description="Every other spelling or alias any region holds.")
     def aliases(self) -> list[types.PersonName]:
-        return [_name(n) for n in self.person.aliases]
+        return [_name(n) for n in self.person.merged.aliases]
 
     @strawberry.field(description="The date of birth most regions agree on.")
     def date_of_birth(self) -> date | None:
-        return self.person.date_of_birth
+        return self.person.merged.date_of_birth
 
-    @strawberry.field(description="Derived from custody and supervision in every region.")
-    async def status(self, info: GatewayInfo) -> types.OffenderStatus:
-        custody, supervision = await asyncio.gather(
-            _collect(info, self.person, Capability.CUSTODY_FOR),
-            _collect(info, self.person, Capability.SUPERVISION_FOR),
-        )
-        complete = not (custody.failed_regions or supervision.failed_regions)
-        return types.OffenderStatus(derive_status(custody.items, supervision.items, complete))
+    @strawberry.field(
+        description="Derived from custody and supervision in every region; UNKNOWN when a "
+        "region that could change it failed."
+    )
+    async def status(self, info: GatewayInfo) -> types.OffenderStatus:  # type: ignore[valid-type]
+        fact = await info.context.service.status(self.person)
+        _report(info, fact.failures)
+        return fact.value
 
-    @strawberry.field(description="The responsible officer (POM or COM), end to end.")
+    @strawberry.field(
+        description="The responsible officer (POM or COM), end to end; null with an error when "
+        "a region that could hold a later allocation failed."
+    )
     async def offender_manager(self, info: GatewayInfo) -> types.OffenderManager | None:
-        managers = await _collect(info, self.person, Capability.MANAGERS_FOR)
-        manager = responsible_officer(managers.items)
+        fact = await info.context.service.manager(self.person)
+        _report(info, fact.failures)
+        manager = fact.value
         if manager is None:
             return None
         converted: types.OffenderManager = _convert(
@@ -82,27 +111,23 @@ class Offender:
 
     @strawberry.field(description="Custody episodes from every prison system, oldest first.")
     async def custody(self, info: GatewayInfo) -> list[types.CustodyEpisode]:
-        found = await _collect(info, self.person, Capability.CUSTODY_FOR)
-        episodes = sorted(found.items, key=lambda c: c.start_date)
+        found = await info.context.service.custody(self.person)
+        _report(info, found.failures)
         return [
             _convert(c, types.CustodyEpisode, sentence=_convert(c.sentence, types.SentenceDates))
-            for c in episodes
+            for c in found.items
         ]
 
     @strawberry.field(description="Supervision episodes from every probation system, oldest first.")
     async def supervision(self, info: GatewayInfo) -> list[types.SupervisionEpisode]:
-        found = await _collect(info, self.person, Capability.SUPERVISION_FOR)
-        return [
-            _convert(s, types.SupervisionEpisode)
-            for s in sorted(found.items, key=lambda s: s.start_date)
-        ]
+        found = await info.context.service.supervision(self.person)
+        _report(info, found.failures)
+        return [_convert(s, types.SupervisionEpisode) for s in found.items]
 
     @strawberry.field(description="Every movement and supervision change, in time order.")
     async def timeline(self, info: GatewayInfo) -> list[types.TimelineEvent]:
-        movements, supervision = await asyncio.gather(
-            _collect(info, self.person, Capability.MOVEMENTS_FOR),
-            _collect(info, self.person, Capability.SUPERVISION_FOR),
-        )
+        found = await info.context.service.timeline(self.person)
+        _report(info, found.failures)
         known = set(types.TimelineEventType.__members__)
         return [
             types.TimelineEvent(
@@ -112,30 +137,55 @@ class Offender:
                 region=e.region,
                 location=e.location,
             )
-            for e in timeline(movements.items, supervision.items)
+            for e in found.items
         ]
 
     @strawberry.field(description="Prison alerts and probation registrations, active first.")
     async def alerts(self, info: GatewayInfo) -> list[types.Alert]:
-        found = await _collect(info, self.person, Capability.ALERTS_FOR)
-        ordered = sorted(found.items, key=lambda a: (not a.active, a.region, a.type, a.code))
-        return [_convert(a, types.Alert) for a in ordered]
+        found = await info.context.service.alerts(self.person)
+        _report(info, found.failures)
+        return [_convert(a, types.Alert) for a in found.items]
 
     @strawberry.field(description="Provenance: the regional records merged into this offender.")
     def records(self, info: GatewayInfo) -> list[types.SourceRecord]:
+        directory, service = info.context.directory, info.context.service
         return [
             types.SourceRecord(
                 region=r.region,
-                system_kind=info.context.connectors[r.region].config.kind,
+                system_kind=directory[r.region].kind,
                 local_id=r.local_id,
                 matched_by=_matched_by(self.person, r),
-                fetched_at=info.context.loaders.fetched_at.get(r.region),
+                fetched_at=_utc(service.fetched_at(self.person, r.region)),
             )
             for r in self.person.records
         ]
 
+    @strawberry.field(
+        description="Every configured region and how it did for this person in this answer: "
+        "OK, STALE (with when it was fetched), FAILED (with the code) or SKIPPED (with why). "
+        "A front-end can show 'partial' from this alone."
+    )
+    async def sources(self, info: GatewayInfo) -> list[types.RegionOutcome]:
+        outcomes = await info.context.service.sources(self.person, self.kinds)
+        return [
+            types.RegionOutcome(
+                region=o.region,
+                outcome=o.outcome,
+                fetched_at=o.fetched_at,
+                code=o.failure.code if o.failure else None,
+                stage=o.failure.stage if o.failure else None,
+                message=o.failure.message if o.failure else None,
+                reason=o.reason,
+            )
+            for o in outcomes
+        ]
 
-def _matched_by(person: MergedPerson, record: records.PersonRecord) -> list[str]:
+
+def _utc(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def _matched_by(person: Person, record: records.PersonRecord) -> list[str]:
     others = {i for r in person.records if r is not record for i in r.identifiers}
     shared = [i for i in record.identifiers if i in others] if others else list(record.identifiers)
     return sorted({i.kind.value for i in shared})

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
 from datetime import date
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.nodes import SelectedField, Selection
 
-from connectors.base import PersonSearch
-from connectors.identifiers import InvalidIdentifier, parse_identifier
-from gateway.identity import MergedPerson, decode_offender_id
-from gateway.resolution import complete, find_person, search_people
+from gateway.inputs import BadInput, encode_cursor
 from schema import types
-from schema.offender import GatewayInfo, Offender
+from schema.offender import GatewayInfo, Offender, selected_kinds
 
 
-def bad_input(message: str, code: str = "BAD_USER_INPUT") -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def _bad_input(exc: BadInput) -> GraphQLError:
+    return GraphQLError(str(exc), extensions={"code": exc.code})
+
+
+def _children(selections: list[Selection], name: str) -> list[Selection]:
+    """The selections under the field ``name`` (fragments at this level are not followed)."""
+    return [
+        child
+        for s in selections
+        if isinstance(s, SelectedField) and s.name == name
+        for child in s.selections
+    ]
 
 
 @strawberry.type
@@ -38,9 +43,10 @@ class OffenderEdge:
 class OffenderConnection:
     edges: list[OffenderEdge]
     page_info: PageInfo
-    total_count: int = strawberry.field(
-        description="People the name search matched across the regions asked (completing a "
-        "page can reveal two of them to be one person, shown once)."
+    total_count: int | None = strawberry.field(
+        description="People the name search matched across the regions asked; null when a "
+        "searched region failed, since the count would be a guess (completing a page can reveal "
+        "two of them to be one person, shown once)."
     )
 
 
@@ -48,22 +54,26 @@ class OffenderConnection:
 class Query:
     @strawberry.field(
         description="One person by NOMS number, CRN, PNC or CRO number (any usual spelling), "
-        "or by the offender id the gateway gave them. Null when no region knows them."
+        "or by the offender id the gateway gave them. Null when no region that answered knows "
+        "them (with errors when some could not answer)."
     )
     async def offender(self, info: GatewayInfo, identifier: str) -> Offender | None:
+        service = info.context.service
         try:
-            parsed = parse_identifier(identifier)
-        except InvalidIdentifier as exc:
-            try:
-                parsed = decode_offender_id(identifier.strip())
-            except InvalidIdentifier:
-                raise bad_input(str(exc), "BAD_IDENTIFIER") from None
-        person = await find_person(info.context, parsed, tuple(info.path.as_list()))
-        return Offender(person=person) if person else None
+            parsed = service.parse_identifier(identifier)
+        except BadInput as exc:
+            raise _bad_input(exc) from None
+        found = await service.find(parsed)
+        info.context.report(found.failures, tuple(info.path.as_list()))
+        if found.person is None:
+            return None
+        kinds = selected_kinds(info.selected_fields[0].selections)
+        return Offender(person=found.person, kinds=kinds)
 
     @strawberry.field(
         description="People whose name (or an alias) matches, across every region or one. "
-        "`name` is a surname, or a forename (prefix) and a surname."
+        "`name` is a surname, or a forename (prefix) and a surname. Each person is completed "
+        "with their records in every region."
     )
     async def offenders(
         self,
@@ -74,89 +84,43 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> OffenderConnection:
-        ctx = info.context
-        query = _search_query(name, date_of_birth)
-        if not 1 <= first <= ctx.max_page_size:
-            raise bad_input(f"first must be between 1 and {ctx.max_page_size}")
-        if region is not None and region not in ctx.connectors:
-            raise bad_input(f"unknown region '{region}'; see the regions query")
-        start = _decode_cursor(after) + 1 if after else 0
+        try:
+            page = await info.context.service.search(name, date_of_birth, region, first, after)
+        except BadInput as exc:
+            raise _bad_input(exc) from None
         path = tuple(info.path.as_list())
-        people = await search_people(ctx, query, [region] if region else list(ctx.connectors), path)
-        page = people[start : start + first]
-        if region is None:  # complete each person on the page with their other regions' records
-            page = list(await asyncio.gather(*(_completed(info, p) for p in page)))
+        info.context.report(page.failures, path)
+        info.context.report(page.failures, (*path, "totalCount"))
+        nodes = _children(_children(info.selected_fields[0].selections, "edges"), "node")
+        kinds = selected_kinds(nodes)
         edges = [
-            OffenderEdge(cursor=_encode_cursor(start + i), node=Offender(person=p))
-            for i, p in _distinct(page)
+            OffenderEdge(cursor=encode_cursor(i), node=Offender(person=p, kinds=kinds))
+            for i, p in page.people
         ]
         return OffenderConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=start + first < len(people),
-                end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
             ),
-            total_count=len(people),
+            total_count=page.total,
         )
 
     @strawberry.field(description="The configured regional systems and what the gateway saw.")
     def regions(self, info: GatewayInfo) -> list[types.Region]:
-        ctx = info.context
+        directory = info.context.directory
         found = []
-        for name, connector in ctx.connectors.items():
-            state = ctx.health.state(name)
+        for region in directory:
+            state = directory.health(region.name)
             found.append(
                 types.Region(
-                    name=name,
-                    title=connector.config.title,
-                    kind=connector.config.kind,
-                    dialect=connector.dialect,
+                    name=region.name,
+                    title=region.title,
+                    kind=region.kind,
+                    dialect=region.dialect,
                     status=state.status.value,
-                    capabilities=sorted(c.value for c in connector.capabilities),
+                    breaker=directory.breaker(region.name).value,
+                    capabilities=sorted(c.value for c in region.capabilities),
                     last_error=state.last_error,
                 )
             )
         return found
-
-
-async def _completed(info: GatewayInfo, person: MergedPerson) -> MergedPerson:
-    merged = await complete(info.context, person.records, set(), tuple(info.path.as_list()))
-    return next((p for p in merged if person.records[0] in p.records), person)
-
-
-def _distinct(page: list[MergedPerson]) -> list[tuple[int, MergedPerson]]:
-    """Each person once, with their position: completing two search hits can reveal that they
-    are one person (linked only through a record the name search did not find)."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for index, person in enumerate(page):
-        keys = {(r.region, r.local_id) for r in person.records}
-        if not keys & seen:
-            kept.append((index, person))
-        seen |= keys
-    return kept
-
-
-def _search_query(name: str | None, date_of_birth: date | None) -> PersonSearch:
-    words = (name or "").split()
-    if not words:
-        raise bad_input("name is required: a surname, or a forename and a surname")
-    if any(not w.replace("-", "").replace("'", "").isalpha() for w in words) or len(words) > 3:
-        raise bad_input("name must be one to three words of letters, e.g. 'John Smith'")
-    forename = words[0] if len(words) > 1 else None
-    return PersonSearch(surname=words[-1], forename=forename, date_of_birth=date_of_birth)
-
-
-def _encode_cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{index}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        prefix, number = text.split(":")
-        if prefix != "offset" or int(number) < 0:
-            raise ValueError(text)
-        return int(number)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise bad_input(f"'{cursor}' is not a cursor from this API") from None

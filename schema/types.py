@@ -9,17 +9,25 @@ from enum import Enum
 import strawberry
 
 from connectors import records
+from gateway import outcomes, summary
 
-
-@strawberry.enum(description="Where a person is in the justice system now, across all regions.")
-class OffenderStatus(Enum):
-    IN_CUSTODY = "IN_CUSTODY"
-    ON_LICENCE = "ON_LICENCE"
-    POST_SENTENCE_SUPERVISION = "POST_SENTENCE_SUPERVISION"
-    COMMUNITY_ORDER = "COMMUNITY_ORDER"
-    NOT_SUPERVISED = "NOT_SUPERVISED"
-    UNKNOWN = "UNKNOWN"
-
+OffenderStatus = strawberry.enum(
+    summary.Status,
+    name="OffenderStatus",
+    description="Where a person is in the justice system now, across all regions. UNKNOWN when "
+    "a region that could change it failed (see `sources`), unless a booking is active.",
+)
+SourceOutcome = strawberry.enum(
+    outcomes.Outcome,
+    name="SourceOutcome",
+    description="How a region did for this person: OK (answered), STALE (a cached answer stood "
+    "in for a failure), FAILED, or SKIPPED (not asked; `reason` says why).",
+)
+FailureStage = strawberry.enum(
+    outcomes.Stage,
+    name="FailureStage",
+    description="Where a region failed: finding the person, fetching details, or a name search.",
+)
 
 SystemKind = strawberry.enum(records.SystemKind, description="What a regional system holds.")
 SupervisionKind = strawberry.enum(
@@ -145,6 +153,21 @@ class SourceRecord:
     fetched_at: datetime | None
 
 
+@strawberry.type(description="How one region did for one person in this request.")
+class RegionOutcome:
+    region: str
+    outcome: SourceOutcome  # type: ignore[valid-type]
+    fetched_at: datetime | None = strawberry.field(
+        description="OK and STALE: when the region gave the answer used."
+    )
+    code: str | None = strawberry.field(description="FAILED: the error code.")
+    stage: FailureStage | None = strawberry.field(  # type: ignore[valid-type]
+        description="FAILED: where it failed."
+    )
+    message: str | None = strawberry.field(description="FAILED: what went wrong.")
+    reason: str | None = strawberry.field(description="SKIPPED: why the region was not asked.")
+
+
 @strawberry.type(description="A configured regional system.")
 class Region:
     name: str
@@ -152,5 +175,6 @@ class Region:
     kind: SystemKind  # type: ignore[valid-type]
     dialect: str
     status: str = strawberry.field(description="UP, DOWN or UNKNOWN (not asked yet).")
+    breaker: str = strawberry.field(description="The circuit breaker: CLOSED, OPEN or HALF_OPEN.")
     capabilities: list[str]
     last_error: str | None

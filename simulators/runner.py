@@ -103,11 +103,15 @@ class RunningEstate:
     def region_configs(self) -> tuple[RegionConfig, ...]:
         return parse_regions({"regions": self.region_tables()})
 
-    def config_toml(self, gateway: Mapping[str, Any] | None = None) -> str:
-        """A complete gateway config file for this estate."""
+    def config_toml(
+        self, gateway: Mapping[str, Any] | None = None, **tables: Mapping[str, Any]
+    ) -> str:
+        """A complete gateway config file for this estate, with ``[gateway]`` and any other
+        tables (``cache={"url": ...}`` writes ``[cache]``)."""
         lines = ["# Written by `offender-graph simulate`: the simulated estate's regions.", ""]
-        if gateway:
-            lines += ["[gateway]", *(_assign(k, v) for k, v in gateway.items()), ""]
+        for name, table in {"gateway": gateway or {}, **tables}.items():
+            if table:
+                lines += [f"[{name}]", *(_assign(k, v) for k, v in table.items()), ""]
         for name, table in self.region_tables().items():
             lines.append(f"[regions.{name}]")
             lines += [_assign(k, v) for k, v in table.items() if not isinstance(v, dict)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,14 +32,34 @@ def running_estate(estate: Estate) -> Iterator[RunningEstate]:
         yield running
 
 
+# Tests see fresh answers unless they ask for a cache; breakers recover quickly after a fault.
+TEST_CACHE = {"enabled": False}
+TEST_RESILIENCE = {"probe_interval": 0.2, "open_seconds": 0.5, "backoff_initial": 0.01}
+HEALTHY: dict[str, Any] = {}  # a PUT replaces every fault: an empty one clears them all
+
+
 def serve_gateway(
-    running: RunningEstate, region_timeout: float | None = None, **gateway: Any
+    running: RunningEstate,
+    region_timeout: float | None = None,
+    cache: dict[str, Any] | None = None,
+    resilience: dict[str, Any] | None = None,
+    region_options: dict[str, Any] | None = None,
+    **gateway: Any,
 ) -> tuple[ServerGroup, str]:
-    """Start a gateway for the estate on a free port; returns (servers, /graphql URL)."""
+    """Start a gateway for the estate on a free port; returns (servers, /graphql URL).
+    ``region_options`` are set on every region's table (e.g. ``cache_ttl``)."""
     regions = running.region_tables()
     for table in regions.values():
         table["timeout"] = region_timeout or table["timeout"]
-    settings = parse_settings({"regions": regions, "gateway": gateway})
+        table.update(region_options or {})
+    settings = parse_settings(
+        {
+            "regions": regions,
+            "gateway": gateway,
+            "cache": TEST_CACHE if cache is None else cache,
+            "resilience": {**TEST_RESILIENCE, **(resilience or {})},
+        }
+    )
     port = free_port()
     group = ServerGroup([(create_app(settings), port)])
     group.start()
@@ -50,6 +71,20 @@ def gateway_url(running_estate: RunningEstate) -> Iterator[str]:
     group, url = serve_gateway(running_estate, request_deadline=4.0)
     yield url
     group.stop()
+
+
+def wait_until_ready(url: str, timeout: float = 10.0) -> None:
+    """Poll a gateway's /ready until every region is UP with its breaker closed."""
+    ready = url.removesuffix("/graphql") + "/ready"
+    deadline = time.monotonic() + timeout
+    body: Any = None
+    while time.monotonic() < deadline:
+        body = httpx.get(ready, timeout=5).json()
+        regions = body["regions"].values()
+        if all(r["status"] == "UP" and r["breaker"] == "CLOSED" for r in regions):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"gateway did not recover: {body}")
 
 
 def graphql_caller(url: str) -> GraphQLCall:
@@ -67,8 +102,9 @@ def gql(gateway_url: str) -> GraphQLCall:
 
 
 @pytest.fixture
-def set_faults(running_estate: RunningEstate) -> Iterator[Callable[..., None]]:
-    """Set faults on a simulated system over its control API; all are cleared afterwards."""
+def set_faults(running_estate: RunningEstate, gateway_url: str) -> Iterator[Callable[..., None]]:
+    """Set faults on a simulated system over its control API; all are cleared afterwards, and
+    the shared gateway is given the time to see every region healthy again."""
     touched: list[str] = []
 
     def set_faults(system: str, **faults: Any) -> None:
@@ -78,14 +114,6 @@ def set_faults(running_estate: RunningEstate) -> Iterator[Callable[..., None]]:
 
     yield set_faults
     for url in touched:
-        httpx.put(
-            url,
-            json={
-                "outage": False,
-                "latency_ms": 0,
-                "jitter_ms": 0,
-                "error_rate": 0,
-                "malformed_rate": 0,
-            },
-            timeout=5,
-        )
+        httpx.put(url, json=HEALTHY, timeout=5)
+    if touched:
+        wait_until_ready(gateway_url)

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from connectors.budget import PageBudget
+
 from connectors.base import Capability
 from connectors.errors import ConnectorError
 
@@ -54,10 +56,12 @@ class Deadline:
 
 
 @dataclass
-class RequestBudget:
-    """What one request may still spend upstream, shared by all its calls (pages of results)."""
+class RequestScope:
+    """What one request's calls share: the pages it may still read, and the regions that already
+    failed in it (asked again in the same request, they fail at once: see ``failfast.py``)."""
 
-    pages: int = 200
+    pages: PageBudget = field(default_factory=lambda: PageBudget(200))
+    failed: dict[str, ConnectorError] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +72,11 @@ class RegionCall:
     operation: Capability
     keys: tuple[Hashable, ...]
     deadline: Deadline
-    budget: RequestBudget = field(default_factory=RequestBudget, compare=False)
+    scope: RequestScope = field(default_factory=RequestScope, compare=False)
 
     def with_keys(self, keys: Sequence[Hashable]) -> RegionCall:
         """The same call for a subset of its keys (a cache hit or a retry answers the rest)."""
-        return RegionCall(self.region, self.operation, tuple(keys), self.deadline, self.budget)
+        return RegionCall(self.region, self.operation, tuple(keys), self.deadline, self.scope)
 
 
 class Handler(Protocol):

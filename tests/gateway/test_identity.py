@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import itertools
 import random
 from datetime import date
 
 import pytest
 
-from connectors.identifiers import Identifier, IdentifierKind, InvalidIdentifier
+from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import PersonName, PersonRecord
-from gateway.identity import (
-    MergedPerson,
-    decode_offender_id,
-    encode_offender_id,
-    group_records,
-    record_key,
-)
+from gateway.identity import MergedPerson, conflicts_with, group_records, record_key
 
 NOMS, CRN, PNC, CRO = (
     IdentifierKind.NOMS,
@@ -116,17 +109,39 @@ def test_groups_are_in_region_order() -> None:
 
 
 # ---- the merged person -------------------------------------------------------------------------
-def test_identifiers_take_the_majority_value_of_each_kind() -> None:
-    person = merged(
-        [
-            rec("r1", "1", ids(NOMS="A1234AA", PNC=PNC_B)),
-            rec("r2", "1", ids(NOMS="A1234AA", PNC=PNC_A)),
-            rec("r3", "1", ids(NOMS="A1234AA", PNC=PNC_A, CRN="X100001")),
-        ]
-    )
-    assert person.identifiers == {NOMS: "A1234AA", PNC: PNC_A, CRN: "X100001"}
-    assert Identifier(PNC, PNC_B) in person.all_identifiers  # the minority value is still known
-    assert len(person.all_identifiers) == 4
+def test_two_values_of_one_kind_are_a_conflict_never_a_merge() -> None:
+    # r2 carries the asked NOMS number and another person's CRN: r1 and r3 are not joined to it.
+    r1 = rec("r1", "1", ids(NOMS="A1234AA", CRN="X100001"))
+    r2 = rec("r2", "1", ids(NOMS="A1234AA", CRN="X200002"))
+    r3 = rec("r3", "1", ids(CRN="X200002", NOMS="B2345BB"))
+    for order in itertools.permutations([r1, r2, r3]):
+        groups = group_records(order)
+        assert keys(groups) == {
+            frozenset({("r1", "1")}),
+            frozenset({("r2", "1")}),
+            frozenset({("r3", "1")}),
+        }
+    assert conflicts_with([r1], [r1, r2, r3]) == [r2]
+    assert conflicts_with([r3], [r1, r2, r3]) == [r2]
+    assert conflicts_with([r2], [r1, r2, r3]) == [r1, r3]
+
+
+def test_a_record_that_only_adds_identifiers_is_no_conflict() -> None:
+    r1 = rec("r1", "1", ids(NOMS="A1234AA"))
+    r2 = rec("r2", "1", ids(NOMS="A1234AA", PNC=PNC_A, CRN="X100001"))
+    (group,) = group_records([r1, r2])
+    assert conflicts_with(group, [r1, r2]) == []
+    assert MergedPerson(tuple(group)).identifiers == {NOMS: "A1234AA", PNC: PNC_A, CRN: "X100001"}
+
+
+def test_a_conflict_inside_a_chain_keeps_the_consistent_part_together() -> None:
+    r1 = rec("r1", "1", ids(NOMS="A1234AA", PNC=PNC_A))
+    r2 = rec("r2", "1", ids(PNC=PNC_A, CRN="X100001"))
+    r3 = rec("r3", "1", ids(CRN="X100001", PNC=PNC_B))  # contradicts the PNC of r1 and r2
+    groups = group_records([r3, r2, r1])
+    assert keys(groups) == {frozenset({("r1", "1"), ("r2", "1")}), frozenset({("r3", "1")})}
+    big = next(g for g in groups if len(g) == 2)
+    assert conflicts_with(big, [r1, r2, r3]) == [r3]
 
 
 def test_name_majority_and_aliases_without_repeats() -> None:
@@ -181,7 +196,7 @@ def test_date_of_birth_majority_and_none_when_unknown() -> None:
     assert merged([rec("r1", "1", ids(CRN="X100001"), dob=None)]).date_of_birth is None
 
 
-# ---- offender ids ------------------------------------------------------------------------------
+# ---- canonical identifier ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("identifiers", "expected"),
     [
@@ -191,60 +206,14 @@ def test_date_of_birth_majority_and_none_when_unknown() -> None:
         (ids(CRO="29906/12J"), Identifier(CRO, "29906/12J")),
     ],
 )
-def test_id_round_trips_to_the_preferred_identifier(
+def test_the_canonical_identifier_is_the_preferred_kind(
     identifiers: tuple[Identifier, ...], expected: Identifier
 ) -> None:
-    person = merged([rec("r1", "1", identifiers)])
-    assert decode_offender_id(person.id) == expected
+    assert merged([rec("r1", "1", identifiers)]).canonical == expected
 
 
-def test_id_is_stable_regardless_of_record_order() -> None:
-    # Two records disagree on the PNC (1 against 1): the id must still not depend on order.
-    records = [
-        rec("r1", "1", ids(NOMS="A1234AA", PNC=PNC_B)),
-        rec("r2", "1", ids(NOMS="A1234AA", PNC=PNC_A)),
-        rec("r3", "1", ids(NOMS="A1234AA", CRN="X100001")),
-    ]
-    found = {merged(list(order)).id for order in itertools.permutations(records)}
-    assert len(found) == 1
-    assert decode_offender_id(found.pop()).kind is PNC
-
-
-def test_id_is_opaque_url_safe_text() -> None:
-    offender_id = encode_offender_id(Identifier(PNC, PNC_A))
-    assert PNC_A not in offender_id
-    assert set(offender_id) <= set(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+def test_a_person_without_identifiers_is_known_by_their_record() -> None:
+    assert merged([rec("probation-london", "25000001")]).canonical == (
+        "probation-london",
+        "25000001",
     )
-
-
-def test_id_of_a_person_without_identifiers_is_refused_with_a_clear_reason() -> None:
-    person = merged([rec("probation-london", "25000001")])
-    assert person.id == merged([rec("probation-london", "25000001")]).id  # stable
-    with pytest.raises(InvalidIdentifier, match=r"probation-london/25000001.*search by name"):
-        decode_offender_id(person.id)
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-@pytest.mark.parametrize(
-    "garbage",
-    [
-        "",
-        "not-an-id",
-        "!!!!",
-        "A1234AA",
-        "é",
-        _b64("Offender:BOGUS:A1234AA"),
-        _b64("Person:PNC:2012/0394773H"),
-        _b64("Offender:PNC:2012/0052494X"),  # wrong check character
-        _b64("Offender:NOMS:X777776"),  # a CRN dressed as a NOMS number
-        _b64("Offender"),
-        base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
-    ],
-)
-def test_decode_of_garbage_raises_invalid_identifier(garbage: str) -> None:
-    with pytest.raises(InvalidIdentifier):
-        decode_offender_id(garbage)

@@ -1,0 +1,75 @@
+"""The pipeline every upstream call goes through, assembled in one place.
+
+```
+deadline → cache → fail-fast → single-flight → health → breaker → retry → concurrency
+         → connector
+```
+
+- **deadline**: the request's remaining budget bounds the whole call, retries included;
+- **cache**: fresh answers cost the region nothing; stale ones stand in (marked) for a failure;
+  it sits outside the breaker so an open breaker never blocks a cached answer;
+- **fail-fast**: a region unavailable once in a request fails at once for the rest of it;
+- **single-flight**: concurrent misses for one key, across requests, make one upstream call;
+- **health**: every real outcome updates the region's health (``/ready``); metrics and tracing
+  stages go here;
+- **breaker**: a region that keeps failing is failed fast until a trial call succeeds;
+- **retry**: retryable failures of these idempotent reads are tried again within the deadline;
+- **concurrency limit**: at most ``concurrency`` calls in flight per region;
+- **connector**: one attempt, its total time bounded by the region's timeout.
+
+Access policy and audit stages (the security work) go right after the deadline, before the cache,
+so that they see every read, cached or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from connectors.base import Connector
+from gateway.cache_store import CacheStore
+from gateway.health import RegionHealth
+from gateway.pipeline.breaker import BreakerStage, CircuitBreakers
+from gateway.pipeline.cache import CacheStage
+from gateway.pipeline.call import Handler, Stage, compose
+from gateway.pipeline.concurrency import ConcurrencyStage
+from gateway.pipeline.connector import ConnectorStage
+from gateway.pipeline.deadline import DeadlineStage
+from gateway.pipeline.failfast import FailFastStage
+from gateway.pipeline.observe import HealthStage
+from gateway.pipeline.retry import RetryStage
+from gateway.pipeline.singleflight import SingleFlightStage
+from gateway.settings import GatewaySettings
+
+
+def pipeline_stages(
+    settings: GatewaySettings,
+    connectors: Mapping[str, Connector],
+    health: RegionHealth,
+    breakers: CircuitBreakers,
+    store: CacheStore,
+) -> list[Stage]:
+    """The stages in order, outermost first, as plain records."""
+    ttls = {name: c.config.cache_ttl for name, c in connectors.items()}
+    limits = {name: c.config.concurrency for name, c in connectors.items()}
+    return [
+        Stage(DeadlineStage),
+        Stage(CacheStage, {"store": store, "settings": settings.cache, "ttls": ttls}),
+        Stage(FailFastStage),
+        Stage(SingleFlightStage),
+        Stage(HealthStage, {"health": health}),
+        Stage(BreakerStage, {"breakers": breakers}),
+        Stage(RetryStage, {"settings": settings.resilience}),
+        Stage(ConcurrencyStage, {"limits": limits}),
+    ]
+
+
+def build_pipeline(
+    settings: GatewaySettings,
+    connectors: Mapping[str, Connector],
+    health: RegionHealth,
+    breakers: CircuitBreakers,
+    store: CacheStore,
+) -> Handler:
+    """The composed handler that every upstream call of every request goes through."""
+    stages = pipeline_stages(settings, connectors, health, breakers, store)
+    return compose(stages, ConnectorStage(connectors))

@@ -1,0 +1,91 @@
+"""Retry stage: idempotent reads are tried again on retryable failures, within the deadline.
+
+Every operation of the connector contract is a read, so every call may be retried. Only
+:attr:`~connectors.errors.ConnectorError.retryable` failures are (a region answering 5xx or 429,
+a refused or dropped connection), never a timeout (the region already had its time), an open
+breaker, a rejected request or refused credentials. A connection the server closed while idle
+(:class:`~connectors.errors.ConnectionDropped`) is retried at once; the rest wait with exponential
+backoff and jitter (tenacity). When some keys of a batch failed retryably, only those keys are
+asked again. No retry starts when its wait would not fit in the request's deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Hashable
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential, wait_random
+
+from connectors.errors import ConnectorError, RegionTimeout
+from gateway.pipeline.call import Handler, Outcome, RegionCall
+from gateway.settings import ResilienceSettings
+
+
+def retryable(error: BaseException) -> bool:
+    """Whether trying the same read again may succeed."""
+    return (
+        isinstance(error, ConnectorError)
+        and error.retryable
+        and not isinstance(error, RegionTimeout)
+    )
+
+
+class _KeysFailed(Exception):
+    """Some keys of a batch failed retryably: try those again."""
+
+    def __init__(self, error: ConnectorError) -> None:
+        super().__init__(error.public_message)
+        self.error = error
+
+
+def _cause(state: RetryCallState) -> ConnectorError | None:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, _KeysFailed):
+        return exc.error
+    return exc if isinstance(exc, ConnectorError) else None
+
+
+class RetryStage:
+    """Ask again for the keys that failed retryably, up to ``settings.retries`` more times."""
+
+    def __init__(self, next: Handler, settings: ResilienceSettings) -> None:
+        self.next = next
+        self.settings = settings
+        self._backoff = wait_exponential(
+            multiplier=settings.backoff_initial, max=settings.backoff_max
+        ) + wait_random(0, settings.backoff_initial)
+
+    def _wait(self, state: RetryCallState) -> float:
+        cause = _cause(state)
+        return 0.0 if cause is not None and cause.retry_at_once else self._backoff(state)
+
+    async def __call__(self, call: RegionCall) -> list[Outcome]:
+        if self.settings.retries == 0:
+            return await self.next(call)
+        results: dict[Hashable, Outcome] = {}
+        pending = list(call.keys)
+
+        async def attempt() -> None:
+            nonlocal pending
+            outcomes = await self.next(call.with_keys(pending))
+            results.update(zip(pending, outcomes, strict=True))
+            failed = [k for k, o in zip(pending, outcomes, strict=True) if retryable(o)]
+            if failed:
+                pending = failed
+                error = results[failed[0]]
+                assert isinstance(error, ConnectorError)
+                raise _KeysFailed(error)
+
+        def out_of_time(state: RetryCallState) -> bool:
+            return call.deadline.remaining() <= self._wait(state)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.retries + 1) | out_of_time,
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _KeysFailed) or retryable(e)),
+            reraise=True,
+        )
+        with contextlib.suppress(_KeysFailed):  # the last attempt's per-key errors stand
+            await retrying(attempt)
+        return [results[key] for key in call.keys]

@@ -1,0 +1,110 @@
+"""Everything one gateway process shares between requests, built once from settings: connectors,
+health, breakers, cache, the pipeline, the region directory and the id minter; and how a request
+gets its own service from them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from connectors.budget import PageBudget
+
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from connectors.registry import build_connectors
+from gateway.cache_store import CacheStore, build_store
+from gateway.context import GatewayContext
+from gateway.directory import RegionDirectory
+from gateway.health import RegionHealth
+from gateway.ids import OffenderIds
+from gateway.loaders import RegionLoaders
+from gateway.pipeline.breaker import CircuitBreakers
+from gateway.pipeline.breaker_store import BreakerStore, MemoryBreakerStore, RedisBreakerStore
+from gateway.pipeline.build import build_pipeline
+from gateway.pipeline.call import Deadline, Handler, RequestScope
+from gateway.probe import HealthProbe
+from gateway.service import OffenderService
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger("offender_graph.gateway")
+START_TIMEOUT = 10.0
+
+
+@dataclass
+class Runtime:
+    """The shared parts of one gateway process."""
+
+    settings: GatewaySettings
+    connectors: Mapping[str, Connector]
+    health: RegionHealth
+    breakers: CircuitBreakers
+    store: CacheStore
+    pipeline: Handler
+    directory: RegionDirectory
+    ids: OffenderIds
+    probe: HealthProbe
+
+    def context(self) -> GatewayContext:
+        """A fresh request: its own deadline, page budget, loaders and service."""
+        settings = self.settings
+        scope = RequestScope(pages=PageBudget(settings.max_pages_per_request))
+        loaders = RegionLoaders(self.pipeline, Deadline(settings.request_deadline), scope)
+        service = OffenderService(
+            loaders, self.directory, self.ids, max_page_size=settings.max_page_size
+        )
+        return GatewayContext(service, self.directory)
+
+    async def start(self) -> None:
+        """Start every connector in parallel (a region that is down is marked so, not fatal),
+        then the background health probe."""
+        await asyncio.gather(*(self._start(n, c) for n, c in self.connectors.items()))
+        await self.probe.start()
+
+    async def _start(self, name: str, connector: Connector) -> None:
+        try:
+            async with asyncio.timeout(START_TIMEOUT):
+                await connector.start()
+            self.health.record_success(name)
+        except ConnectorError as exc:
+            log.warning("region %s did not start: %s", name, exc.code)
+            self.health.record_failure(name, exc)
+        except TimeoutError:
+            log.warning("region %s did not start within %ss", name, START_TIMEOUT)
+
+    async def aclose(self) -> None:
+        await self.probe.stop()
+        await asyncio.gather(
+            *(c.aclose() for c in self.connectors.values()),
+            self.store.aclose(),
+            self.breakers.aclose(),
+            return_exceptions=True,
+        )
+
+
+def _breaker_store(settings: GatewaySettings) -> BreakerStore:
+    if settings.cache.url:
+        return RedisBreakerStore(settings.cache.url, settings.cache.namespace)
+    return MemoryBreakerStore()
+
+
+def build_runtime(
+    settings: GatewaySettings, connectors: Mapping[str, Connector] | None = None
+) -> Runtime:
+    """The shared parts, with connectors built from the settings unless given."""
+    regions = dict(connectors) if connectors is not None else build_connectors(settings.regions)
+    health = RegionHealth(list(regions))
+    breakers = CircuitBreakers(list(regions), settings.resilience, _breaker_store(settings))
+    store = build_store(settings.cache)
+    return Runtime(
+        settings=settings,
+        connectors=regions,
+        health=health,
+        breakers=breakers,
+        store=store,
+        pipeline=build_pipeline(settings, regions, health, breakers, store),
+        directory=RegionDirectory(regions, health, breakers),
+        ids=OffenderIds.from_setting(settings.id_key),
+        probe=HealthProbe(regions, breakers, health, settings.resilience.probe_interval),
+    )

@@ -1,0 +1,308 @@
+"""The per-request service: find a person, search, and a person's facts by kind.
+
+``schema/`` calls only this. It returns typed results plus the region failures that touched
+them; it holds the domain policy (which facts make up status, when an answer is complete, the
+order of lists, how a search page is completed). Regions are reached only through the request's
+typed loaders, so every call goes through the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from connectors.base import Capability
+from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifier
+from connectors.records import PersonRecord
+from gateway import summary
+from gateway.directory import RegionDirectory, RegionInfo
+from gateway.facts import Fact, Facts
+from gateway.identity import MergedPerson, conflicts_with, group_records, record_key
+from gateway.ids import OffenderIds
+from gateway.inputs import BadInput, decode_cursor, search_query
+from gateway.loaders import (
+    ALERTS,
+    CUSTODY,
+    MANAGERS,
+    MOVEMENTS,
+    SEARCH,
+    SUPERVISION,
+    Operation,
+    RegionLoaders,
+)
+from gateway.outcomes import IDENTITY_CONFLICT, Ledger, RegionFailure, RegionOutcome, Stage
+from gateway.pipeline.call import Fetched
+from gateway.resolution import Walk, walk
+from gateway.summary import Status, TimelineEntry
+
+T = TypeVar("T")
+FACT_OPERATIONS: dict[Capability, Operation[str, Any]] = {
+    op.capability: op for op in (CUSTODY, MOVEMENTS, SUPERVISION, MANAGERS, ALERTS)
+}
+
+
+@dataclass(eq=False)
+class Person:
+    """One person found in this request: merged records, their id, and what every region did."""
+
+    merged: MergedPerson
+    id: str
+    ledger: Ledger
+    _facts: dict[Capability, asyncio.Future[Facts[Any]]] = field(default_factory=dict)
+
+    @property
+    def records(self) -> tuple[PersonRecord, ...]:
+        return self.merged.records
+
+    @property
+    def identity_failures(self) -> tuple[RegionFailure, ...]:
+        return tuple(f for f in self.ledger.failures if f.stage is Stage.IDENTITY)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer to "who holds this identifier?" and the failures met finding out."""
+
+    person: Person | None
+    failures: tuple[RegionFailure, ...]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a name search: people with their positions, and what the search missed."""
+
+    people: list[tuple[int, Person]]
+    total: int | None  # None when a searched region failed: the count would be a guess
+    has_next: bool
+    failures: tuple[RegionFailure, ...]
+
+
+class OffenderService:
+    """Built fresh for every request around its loaders."""
+
+    def __init__(
+        self,
+        loaders: RegionLoaders,
+        directory: RegionDirectory,
+        ids: OffenderIds,
+        *,
+        max_page_size: int = 100,
+    ) -> None:
+        self.loaders = loaders
+        self.directory = directory
+        self.ids = ids
+        self.max_page_size = max_page_size
+
+    # --- finding people -------------------------------------------------------------------
+
+    def parse_identifier(self, text: str) -> Identifier:
+        """A NOMS number, CRN, PNC or CRO number in any usual spelling, or an offender id."""
+        try:
+            return parse_identifier(text)
+        except InvalidIdentifier as exc:
+            try:
+                decoded = self.ids.decode(text.strip())
+            except InvalidIdentifier:
+                raise BadInput(str(exc), "BAD_IDENTIFIER") from None
+        if isinstance(decoded, Identifier):
+            return decoded
+        region, local_id = decoded
+        raise BadInput(
+            f"this offender id names a record ({region} {local_id}) that holds no NOMS number, "
+            "CRN, PNC or CRO number, so it cannot be looked up again; search by name instead",
+            "BAD_IDENTIFIER",
+        )
+
+    async def find(self, identifier: Identifier) -> Lookup:
+        """The person holding ``identifier``, merged across every region, or None; with the
+        regions that failed while they were looked for (a None then means "not found where we
+        could look", not "nobody holds it")."""
+        found = await walk(self.loaders, self.directory, [], [identifier])
+        groups = [g for g in group_records(found.records.values()) if _holds(g, identifier)]
+        if not groups:
+            return Lookup(None, tuple(found.ledger.failures))
+        best = max(groups, key=len)  # two claimants of one identifier: a conflict, reported
+        person = self._person(best, found)
+        return Lookup(person, person.identity_failures)
+
+    async def search(
+        self,
+        name: str | None,
+        date_of_birth: Any,
+        region: str | None,
+        first: int,
+        after: str | None,
+    ) -> SearchPage:
+        """People whose name matches in every region (or ``region``), a page at a time, each
+        completed with their records in every region."""
+        query = search_query(name, date_of_birth)
+        if not 1 <= first <= self.max_page_size:
+            raise BadInput(f"first must be between 1 and {self.max_page_size}")
+        if region is not None and region not in self.directory:
+            raise BadInput(f"unknown region '{region}'; see the regions query")
+        start = decode_cursor(after) + 1 if after else 0
+        names = [region] if region else self.directory.names
+        regions = [self.directory[n] for n in names if self.directory[n].offers(SEARCH.capability)]
+        results = await asyncio.gather(
+            *(self.loaders.try_load(r.name, SEARCH, query) for r in regions)
+        )
+        records: list[PersonRecord] = []
+        failures: list[RegionFailure] = []
+        for result in results:
+            if isinstance(result, Fetched):
+                records.extend(result.value)
+            else:
+                failures.append(RegionFailure.of(result, Stage.SEARCH))
+        hits = sorted(
+            (MergedPerson(tuple(g)) for g in group_records(records)), key=lambda p: p.sort_key
+        )
+        page = hits[start : start + first]
+        completed = await asyncio.gather(*(self._complete(p) for p in page))
+        people = [(start + i, p) for i, p in _distinct(completed)]
+        return SearchPage(
+            people=people,
+            total=None if failures else len(hits),
+            has_next=start + first < len(hits),
+            failures=tuple(failures),
+        )
+
+    async def _complete(self, hit: MergedPerson) -> Person:
+        """A search hit with the records its identifiers lead to in every region."""
+        found = await walk(self.loaders, self.directory, hit.records, [])
+        first = record_key(hit.records[0])
+        group = next(g for g in group_records(found.records.values()) if first in _keys(g))
+        return self._person(group, found)
+
+    def _person(self, group: list[PersonRecord], found: Walk) -> Person:
+        ledger = Ledger()
+        ledger.absorb(found.ledger)
+        for record in conflicts_with(group, found.records.values()):
+            ledger.failed(
+                RegionFailure(
+                    record.region,
+                    IDENTITY_CONFLICT,
+                    f"record {record.local_id} shares an identifier with this person but "
+                    "contradicts another of theirs; it was not merged",
+                    Stage.IDENTITY,
+                )
+            )
+        merged = MergedPerson(tuple(group))
+        canonical = merged.canonical
+        person_id = (
+            self.ids.encode(canonical)
+            if isinstance(canonical, Identifier)
+            else self.ids.encode_record(*canonical)
+        )
+        return Person(merged, person_id, ledger)
+
+    # --- a person's facts -----------------------------------------------------------------
+
+    async def facts(self, person: Person, capability: Capability) -> Facts[Any]:
+        """Facts of one kind from every record whose region offers it, all regions at once;
+        asked once per person and request however many fields need them."""
+        future = person._facts.get(capability)
+        if future is None:
+            future = asyncio.ensure_future(self._gather(person, FACT_OPERATIONS[capability]))
+            person._facts[capability] = future
+        return await asyncio.shield(future)
+
+    async def _gather(self, person: Person, operation: Operation[str, Any]) -> Facts[Any]:
+        records = [
+            r for r in person.records if self.directory[r.region].offers(operation.capability)
+        ]
+        results = await asyncio.gather(
+            *(self.loaders.try_load(r.region, operation, r.local_id) for r in records)
+        )
+        items: list[Any] = []
+        failures = list(person.identity_failures)
+        for record, result in zip(records, results, strict=True):
+            if isinstance(result, Fetched):
+                person.ledger.answered(record.region, result)
+                items.extend(result.value)
+            else:
+                failure = RegionFailure.of(result, Stage.DETAILS)
+                person.ledger.failed(failure)
+                if failure not in failures:
+                    failures.append(failure)
+        return Facts(tuple(items), tuple(failures))
+
+    async def custody(self, person: Person) -> Facts[Any]:
+        found = await self.facts(person, Capability.CUSTODY_FOR)
+        return Facts(tuple(summary.custody_order(found.items)), found.failures)
+
+    async def supervision(self, person: Person) -> Facts[Any]:
+        found = await self.facts(person, Capability.SUPERVISION_FOR)
+        return Facts(tuple(summary.supervision_order(found.items)), found.failures)
+
+    async def alerts(self, person: Person) -> Facts[Any]:
+        found = await self.facts(person, Capability.ALERTS_FOR)
+        return Facts(tuple(summary.alert_order(found.items)), found.failures)
+
+    async def status(self, person: Person) -> Fact[Status]:
+        custody, supervision = await asyncio.gather(
+            self.facts(person, Capability.CUSTODY_FOR),
+            self.facts(person, Capability.SUPERVISION_FOR),
+        )
+        failures = _union(custody.failures, supervision.failures)
+        status = summary.derive_status(custody.items, supervision.items, complete=not failures)
+        return Fact(status, () if status is Status.IN_CUSTODY else failures)
+
+    async def manager(self, person: Person) -> Fact[Any]:
+        """The responsible officer; None with the failures when a failed region could hold a
+        later allocation (a manager that may be out of date is not shown as the answer)."""
+        managers = await self.facts(person, Capability.MANAGERS_FOR)
+        if managers.failures:
+            return Fact(None, managers.failures)
+        return Fact(summary.responsible_officer(managers.items))
+
+    async def timeline(self, person: Person) -> Facts[TimelineEntry]:
+        movements, supervision = await asyncio.gather(
+            self.facts(person, Capability.MOVEMENTS_FOR),
+            self.facts(person, Capability.SUPERVISION_FOR),
+        )
+        entries = summary.timeline(movements.items, supervision.items)
+        return Facts(tuple(entries), _union(movements.failures, supervision.failures))
+
+    async def sources(self, person: Person, kinds: Iterable[Capability]) -> list[RegionOutcome]:
+        """Every configured region with its outcome for this person, once the facts of
+        ``kinds`` (those the query asked for) are in."""
+        await asyncio.gather(*(self.facts(person, k) for k in kinds))
+        return [person.ledger.outcome(r.name, _skip_reason(r, person)) for r in self.directory]
+
+    def fetched_at(self, person: Person, region: str) -> float | None:
+        """When ``region`` gave the answer this person's record came from (identity stage)."""
+        outcome = person.ledger.outcome(region, "")
+        return outcome.fetched_at.timestamp() if outcome.fetched_at else None
+
+
+def _skip_reason(region: RegionInfo, person: Person) -> str:
+    if not region.offers(Capability.FIND_BY_IDENTIFIERS):
+        return "the region cannot look people up by identifier"
+    return "the region accepts none of the identifier kinds this person has"
+
+
+def _holds(group: Sequence[PersonRecord], identifier: Identifier) -> bool:
+    return any(identifier in r.identifiers for r in group)
+
+
+def _keys(group: Sequence[PersonRecord]) -> set[tuple[str, str]]:
+    return {record_key(r) for r in group}
+
+
+def _union(*lists: tuple[RegionFailure, ...]) -> tuple[RegionFailure, ...]:
+    return tuple(dict.fromkeys(f for failures in lists for f in failures))
+
+
+def _distinct(people: Sequence[Person]) -> list[tuple[int, Person]]:
+    """Each person once, with their position: completing two search hits can reveal that they
+    are one person (linked only through a record the name search did not find)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for index, person in enumerate(people):
+        keys = _keys(person.records)
+        if not keys & seen:
+            kept.append((index, person))
+        seen |= keys
+    return kept

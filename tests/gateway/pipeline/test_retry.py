@@ -1,0 +1,104 @@
+"""The retry stage: which failures are tried again, how often, and within the deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable
+
+import pytest
+
+from connectors.errors import (
+    ConnectionDropped,
+    ConnectorError,
+    RegionTimeout,
+    RegionUnavailable,
+    UpstreamAuthFailed,
+    UpstreamInvalid,
+    UpstreamRejected,
+)
+from gateway.pipeline.retry import RetryStage, retryable
+from gateway.settings import ResilienceSettings
+from tests.gateway.pipeline.fakes import Inner, call, values
+
+FAST = ResilienceSettings(retries=2, backoff_initial=0.001, backoff_max=0.002)
+
+
+def down() -> RegionUnavailable:
+    return RegionUnavailable("north", "region answered HTTP 503")
+
+
+async def test_a_retryable_whole_call_failure_is_tried_again_until_it_succeeds() -> None:
+    inner = Inner(raises=[down(), down()])
+    outcomes = await RetryStage(inner, FAST)(call("a", "b"))
+    assert values(outcomes) == ["value-of-a", "value-of-b"]
+    assert inner.calls == [("a", "b")] * 3
+
+
+async def test_retries_stop_after_the_configured_attempts_and_the_last_error_stands() -> None:
+    inner = Inner(raises=[down(), down(), down(), down()])
+    with pytest.raises(RegionUnavailable):
+        await RetryStage(inner, FAST)(call("a"))
+    assert len(inner.calls) == 3  # one attempt and two retries
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RegionTimeout("north", "slow"),
+        UpstreamAuthFailed("north", "refused credentials"),
+        UpstreamRejected("north", "bad request"),
+        UpstreamInvalid("north", "garbage"),
+    ],
+)
+async def test_failures_that_a_retry_cannot_mend_are_not_retried(error: ConnectorError) -> None:
+    inner = Inner(raises=[error])
+    with pytest.raises(type(error)):
+        await RetryStage(inner, FAST)(call("a"))
+    assert len(inner.calls) == 1
+    assert retryable(error) is False
+
+
+async def test_only_the_keys_that_failed_retryably_are_asked_again() -> None:
+    failures = {"b": 1, "c": 5}  # b fails once, c always
+
+    def answer(key: Hashable) -> object:
+        if failures.get(str(key), 0) > 0:
+            failures[str(key)] -= 1
+            return down()
+        return f"value-of-{key}"
+
+    outcomes = await RetryStage(Inner(answer), FAST)(call("a", "b", "c"))
+    assert values(outcomes) == ["value-of-a", "value-of-b", "REGION_UNAVAILABLE"]
+
+
+async def test_per_key_rejections_are_not_retried() -> None:
+    inner = Inner(lambda key: UpstreamRejected("north", "no") if key == "b" else key)
+    outcomes = await RetryStage(inner, FAST)(call("a", "b"))
+    assert values(outcomes) == ["a", "UPSTREAM_REJECTED"]
+    assert inner.calls == [("a", "b")]
+
+
+async def test_a_dropped_connection_is_retried_at_once() -> None:
+    slow = ResilienceSettings(retries=1, backoff_initial=2.0, backoff_max=2.0)
+    inner = Inner(raises=[ConnectionDropped("north", "server closed the connection")])
+    started = time.monotonic()
+    outcomes = await RetryStage(inner, slow)(call("a"))
+    assert values(outcomes) == ["value-of-a"]
+    assert time.monotonic() - started < 0.5  # no 2 s backoff
+
+
+async def test_no_retry_starts_when_its_wait_would_pass_the_deadline() -> None:
+    slow = ResilienceSettings(retries=3, backoff_initial=1.0, backoff_max=1.0)
+    inner = Inner(raises=[down(), down()])
+    started = time.monotonic()
+    with pytest.raises(RegionUnavailable):
+        await RetryStage(inner, slow)(call("a", seconds=0.5))
+    assert len(inner.calls) == 1
+    assert time.monotonic() - started < 0.4
+
+
+async def test_zero_retries_passes_straight_through() -> None:
+    inner = Inner(raises=[down()])
+    with pytest.raises(RegionUnavailable):
+        await RetryStage(inner, ResilienceSettings(retries=0))(call("a"))
+    assert len(inner.calls) == 1
