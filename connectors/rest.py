@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -20,11 +21,13 @@ import httpx
 
 from connectors.base import Capability, Connector
 from connectors.config import RegionConfig
-from connectors.errors import UpstreamAuthFailed, UpstreamInvalid
+from connectors.errors import ConnectorError, UpstreamAuthFailed, UpstreamInvalid
 from connectors.http import build_http_client, error_for_status, send
 from connectors.identifiers import IdentifierKind
 from connectors.payload import PayloadError
 from connectors.records import SystemKind
+
+log = logging.getLogger(__name__)
 
 DEFAULT_EXPIRES_IN = 60.0  # seconds, when a token endpoint leaves ``expires_in`` out
 
@@ -132,7 +135,7 @@ class OAuth2ClientCredentials(httpx.Auth):
             raise error
         try:
             data = json.loads(reply.content)
-        except (ValueError, RecursionError) as exc:
+        except Exception as exc:  # as in RestProbationConnector._call
             raise UpstreamInvalid(
                 self.region, "token endpoint sent a reply that is not JSON"
             ) from exc
@@ -167,12 +170,17 @@ def auth_for(config: RegionConfig) -> httpx.Auth | None:
 
 @contextmanager
 def mapped_payload_errors(region: str) -> Iterator[None]:
-    """Translate a payload that does not map into :class:`UpstreamInvalid`."""
+    """Translate a payload that does not map (or any foreign failure) into UpstreamInvalid."""
     try:
         yield
+    except ConnectorError:
+        raise
     except ValueError as exc:  # PayloadError, and enum or date conversions
         detail = str(exc) if isinstance(exc, PayloadError) else "a value is out of range"
         raise UpstreamInvalid(region, f"region sent data that does not map: {detail}") from exc
+    except Exception as exc:  # a mapping bug must not leave the connector as a foreign error
+        log.exception("region %s: unexpected failure mapping a reply", region)
+        raise UpstreamInvalid(region, "region sent data the gateway cannot read") from exc
 
 
 class RestProbationConnector(Connector):
@@ -240,5 +248,5 @@ class RestProbationConnector(Connector):
             raise error
         try:
             return json.loads(response.content)
-        except (ValueError, RecursionError) as exc:
+        except Exception as exc:  # JSONDecodeError, UnicodeDecodeError, RecursionError, ...
             raise UpstreamInvalid(self.region, "region sent a reply that is not JSON") from exc

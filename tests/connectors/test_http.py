@@ -9,13 +9,15 @@ import pytest
 
 from connectors.config import RegionConfig
 from connectors.errors import (
+    ConnectionDropped,
     ConnectorError,
     RegionTimeout,
     RegionUnavailable,
     UpstreamAuthFailed,
+    UpstreamInvalid,
     UpstreamRejected,
 )
-from connectors.http import build_http_client, error_for_status, mapped_http_errors
+from connectors.http import build_http_client, error_for_status, mapped_http_errors, send
 from connectors.records import SystemKind
 
 REGION = "probation-north"
@@ -174,3 +176,50 @@ async def test_build_http_client_uses_the_region_config() -> None:
     assert str(seen[0].url) == "http://north.test/api/people/1"
     assert response.status_code == 302  # redirects are not followed
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "reused", "expected"),
+    [
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), True,
+         ConnectionDropped),
+        (httpx.ReadError("reset"), True, ConnectionDropped),
+        (httpx.WriteError("broken pipe"), True, ConnectionDropped),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), False,
+         RegionUnavailable),
+        (httpx.ReadError("reset"), False, RegionUnavailable),
+        (httpx.ConnectError("refused"), True, RegionUnavailable),
+        (httpx.ReadTimeout("slow"), True, RegionTimeout),
+        (httpx.LocalProtocolError("header too long"), True, UpstreamRejected),
+        (httpx.InvalidURL("URL component 'query' too long"), False, UpstreamRejected),
+        (httpx.UnsupportedProtocol("ftp"), False, UpstreamRejected),
+        (httpx.TooManyRedirects("loop"), False, UpstreamInvalid),
+        (httpx.StreamConsumed(), False, UpstreamInvalid),
+    ],
+)  # fmt: skip
+def test_one_mapping_for_every_httpx_error(
+    exc: Exception, reused: bool, expected: type[ConnectorError]
+) -> None:
+    with pytest.raises(ConnectorError) as caught, mapped_http_errors(REGION, lambda: reused):
+        raise exc
+    assert type(caught.value) is expected
+    assert caught.value.__cause__ is exc
+    assert caught.value.retry_at_once is (expected is ConnectionDropped)
+
+
+async def test_send_reads_the_reply_and_maps_what_the_transport_raises() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/down"):
+            raise OSError(111, "refused")
+        return httpx.Response(200, json={"ok": True})
+
+    async with build_http_client(CONFIG, transport=httpx.MockTransport(handler)) as client:
+        response = await send(client, REGION, "GET", "people")
+        assert response.json() == {"ok": True}
+        with pytest.raises(RegionUnavailable) as caught:
+            await send(client, REGION, "GET", "down")
+        with pytest.raises(UpstreamRejected) as long_url:
+            await send(client, REGION, "GET", "people", params={"q": "x" * 200_000})
+    assert type(caught.value) is RegionUnavailable
+    assert isinstance(caught.value.__cause__, OSError)
+    assert isinstance(long_url.value.__cause__, httpx.InvalidURL)
