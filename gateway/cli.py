@@ -1,4 +1,4 @@
-"""The ``offender-graph`` command: ``demo``, ``serve`` and ``simulate``."""
+"""The ``offender-graph`` command: ``demo``, ``serve``, ``simulate`` and ``cache invalidate``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from pathlib import Path
 import uvicorn
 
 from connectors.errors import ConfigurationError
+from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifier
 from gateway.app import create_app
+from gateway.cache_store import build_store
+from gateway.invalidation import invalidate_person
 from gateway.settings import GatewaySettings, load_settings, parse_settings
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
 from simulators.runner import RunningEstate
@@ -131,6 +134,36 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         running.stop()
 
 
+def cmd_cache_invalidate(args: argparse.Namespace) -> None:
+    settings = load_settings(args.config)
+    if not settings.cache.url:
+        sys.exit(
+            "the in-memory cache lives inside each gateway process: there is nothing shared to "
+            "invalidate (restart the gateway, or configure [cache] url)"
+        )
+    store = build_store(settings.cache)
+    regions = [region.name for region in settings.regions]
+
+    async def invalidate() -> int:
+        try:
+            return await invalidate_person(store, store.namespace, args.identifier, regions)
+        finally:
+            await store.aclose()
+
+    count = asyncio.run(invalidate())
+    if store.down:
+        sys.exit("the Redis cache of [cache] url did not answer; nothing certain was invalidated")
+    print(f"invalidated {count} cached answers for {args.identifier}")
+
+
+def identifier(text: str) -> Identifier:
+    """An argparse type: a NOMS number, CRN, PNC or CRO number, normalised."""
+    try:
+        return parse_identifier(text)
+    except InvalidIdentifier as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     value = int(text)
@@ -156,6 +189,13 @@ def parser() -> argparse.ArgumentParser:
     for sub in (commands.choices["demo"], serve):
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=8000)
+    cache = commands.add_parser("cache", help="manage the shared (Redis) answer cache")
+    actions = cache.add_subparsers(dest="action", required=True)
+    invalidate = actions.add_parser(
+        "invalidate", help="forget every cached answer about the person an identifier names"
+    )
+    invalidate.add_argument("identifier", type=identifier)
+    invalidate.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     return top
 
 
@@ -163,7 +203,12 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
-    handlers = {"demo": cmd_demo, "serve": cmd_serve, "simulate": cmd_simulate}
+    handlers = {
+        "demo": cmd_demo,
+        "serve": cmd_serve,
+        "simulate": cmd_simulate,
+        "cache": cmd_cache_invalidate,  # its one action
+    }
     try:
         handlers[args.command](args)
     except ConfigurationError as exc:
