@@ -1,7 +1,9 @@
 """A cap on the result pages one gateway request may read, shared by all of its connector calls.
 
 The gateway puts a request's :class:`PageBudget` in force around each connector call with
-:func:`use_budget`; every paginating dialect calls :func:`spend_page` before each page it fetches.
+:func:`use_budget`; every paginating dialect calls :func:`spend_page` before each *follow-on*
+page it fetches (the first page of an answer is bounded by the number of calls, which the
+gateway's cost limit bounds; follow-on pages are what an endless next link would multiply).
 Without a budget in force, pages are unlimited here (each dialect keeps its own per-call guard).
 """
 

@@ -65,7 +65,8 @@ class CamelProbationConnector(RestProbationConnector):
         found: list[PersonRecord] = []
         page = 0
         while len(found) < query.limit:
-            spend_page(self.region)
+            if page:  # a follow-on page: the request's budget pays for it
+                spend_page(self.region)
             data = await self._call(
                 "GET", OFFENDERS, params={**params, "page": str(page), "size": str(size)}
             )

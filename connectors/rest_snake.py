@@ -107,8 +107,9 @@ class SnakeProbationConnector(RestProbationConnector):
         query: dict[str, str] | None = {**params, "OFFSET": "0", "LIMIT": str(size)}
         found: list[PersonRecord] = []
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            spend_page(self.region)
+        for page_number in range(MAX_PAGES):
+            if page_number:  # a follow-on page: the request's budget pays for it
+                spend_page(self.region)
             reply = await self._call("GET", url, params=query)
             with mapped_payload_errors(self.region):
                 data = self._unwrap(reply)

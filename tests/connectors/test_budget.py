@@ -98,22 +98,22 @@ async def test_snake_next_links_stop_when_the_request_budget_is_spent() -> None:
     with use_budget(PageBudget(5)), pytest.raises(UpstreamInvalid) as info:
         await connector.search_people(PersonSearch("B", limit=1000))
     assert info.value.public_message == SPENT.format(5)
-    assert len(calls) == 5
+    assert len(calls) == 6  # the first page and the five follow-on pages the budget paid for
 
 
 async def test_snake_calls_of_one_request_share_its_budget() -> None:
     calls: list[httpx.Request] = []
     connector = endless_snake(calls)
-    budget = PageBudget(6)
+    budget = PageBudget(5)
     with use_budget(budget):
-        first = await connector.search_people(PersonSearch("B", limit=4))
-        with pytest.raises(UpstreamInvalid, match="limit of 6 result pages"):
+        first = await connector.search_people(PersonSearch("B", limit=4))  # 3 follow-on pages
+        with pytest.raises(UpstreamInvalid, match="limit of 5 result pages"):
             await connector.search_people(PersonSearch("B", limit=4))
     assert len(first) == 4
-    assert len(calls) == 6 and budget.pages == 0
+    assert len(calls) == 4 + 3 and budget.pages == 0
 
 
-async def test_snake_lookups_fail_per_key_once_the_budget_is_spent() -> None:
+async def test_single_page_lookups_do_not_spend_the_budget() -> None:
     calls: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -125,12 +125,11 @@ async def test_snake_lookups_fail_per_key_once_the_budget_is_spent() -> None:
         transport=httpx.MockTransport(handler),
     )
     keys = [Identifier(IdentifierKind.CRN, f"X10000{n}") for n in range(3)]
-    with use_budget(PageBudget(2)):
+    budget = PageBudget(0)
+    with use_budget(budget):
         results = await connector.find_by_identifiers(keys)
-    assert results[:2] == [[], []]
-    assert isinstance(results[2], UpstreamInvalid)
-    assert results[2].public_message == SPENT.format(2)
-    assert len(calls) == 2
+    assert results == [[], [], []]
+    assert len(calls) == 3 and budget.pages == 0
 
 
 async def test_snake_keeps_its_own_guard_without_a_budget(
@@ -159,7 +158,7 @@ async def test_camel_pages_are_spent_from_the_budget() -> None:
     with use_budget(budget), pytest.raises(UpstreamInvalid) as info:
         await connector.search_people(PersonSearch("B", limit=50))
     assert info.value.public_message == SPENT.format(3)
-    assert [c.url.params["page"] for c in calls] == ["0", "1", "2"]
+    assert [c.url.params["page"] for c in calls] == ["0", "1", "2", "3"]
     with use_budget(PageBudget(3)):
         assert len(await connector.search_people(PersonSearch("B", limit=2))) == 2
 
