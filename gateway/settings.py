@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, cast, get_type_hints
 
 from connectors.config import RegionConfig, parse_regions, read_toml
 from connectors.errors import ConfigurationError
@@ -84,9 +84,10 @@ def _table(cls: type[S], table: object, where: str, **given: Any) -> S:
         if isinstance(value, bool) != (expected is bool) or not isinstance(value, accepted):
             raise ConfigurationError(f"{where}.{key} must be a {expected.__name__}")
         if expected in (int, float):
-            if value < 0 or (value == 0 and key not in _MAY_BE_ZERO):
+            number = cast(float, value)
+            if number < 0 or (number == 0 and key not in _MAY_BE_ZERO):
                 raise ConfigurationError(f"{where}.{key} must be positive")
-            value = float(value) if expected is float else value
+            value = float(number) if expected is float else number
         options[key] = value
     return cls(**given, **options)
 
@@ -94,7 +95,9 @@ def _table(cls: type[S], table: object, where: str, **given: Any) -> S:
 def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
     """Validate a parsed config document: ``[gateway]``, ``[cache]``, ``[resilience]`` and
     ``[regions.*]`` tables."""
-    nested = {name: _table(cls, document.get(name, {}), name) for name, cls in _TABLES.items()}
+    nested: dict[str, object] = {
+        name: _table(cls, document.get(name, {}), name) for name, cls in _TABLES.items()
+    }
     return _table(
         GatewaySettings,
         document.get("gateway", {}),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Hashable
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential, wait_random
 
 from connectors.errors import ConnectorError, RegionTimeout
@@ -70,18 +70,24 @@ class RetryStage:
             nonlocal pending
             outcomes = await self.next(call.with_keys(pending))
             results.update(zip(pending, outcomes, strict=True))
-            failed = [k for k, o in zip(pending, outcomes, strict=True) if retryable(o)]
+            failed = [
+                k
+                for k, o in zip(pending, outcomes, strict=True)
+                if isinstance(o, ConnectorError) and retryable(o)
+            ]
             if failed:
                 pending = failed
                 error = results[failed[0]]
                 assert isinstance(error, ConnectorError)
                 raise _KeysFailed(error)
 
-        def out_of_time(state: RetryCallState) -> bool:
-            return call.deadline.remaining() <= self._wait(state)
+        def stop(state: RetryCallState) -> bool:
+            """After the last attempt, or when the next wait would not fit in the deadline."""
+            out_of_attempts = state.attempt_number > self.settings.retries
+            return out_of_attempts or call.deadline.remaining() <= self._wait(state)
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.retries + 1) | out_of_time,
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception(lambda e: isinstance(e, _KeysFailed) or retryable(e)),
             reraise=True,
