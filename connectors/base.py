@@ -18,7 +18,7 @@ import httpx
 
 from connectors.config import RegionConfig
 from connectors.errors import ConnectorError
-from connectors.identifiers import Identifier, IdentifierKind
+from connectors.identifiers import Identifier, IdentifierKind, format_cro, format_pnc
 from connectors.records import (
     Alert,
     CustodyEpisode,
@@ -79,6 +79,25 @@ class Connector:
 
     async def aclose(self) -> None:
         """Release clients. Idempotent."""
+
+    async def probe(self) -> None:
+        """Raise the :class:`ConnectorError` that keeps the region from answering, if any.
+
+        By default: look up a well-formed identifier that no one holds (``find_by_identifiers``
+        starts the connector first if needed). Dialects with a cheaper health call may override.
+        """
+        unheld = {
+            IdentifierKind.NOMS: "Z9999ZZ",
+            IdentifierKind.CRN: "Z999999",
+            IdentifierKind.PNC: format_pnc(1900, 9_999_999),
+            IdentifierKind.CRO: format_cro(0, 999_999),
+        }
+        kind = next((k for k in IdentifierKind if k in self.identifier_kinds), None)
+        if kind is None:
+            raise NotImplementedError(f"{self.dialect} has no identifier to probe with")
+        [result] = await self.find_by_identifiers([Identifier(kind, unheld[kind])])
+        if isinstance(result, ConnectorError):
+            raise result
 
     async def find_by_identifiers(
         self, identifiers: Sequence[Identifier]

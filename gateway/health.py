@@ -1,12 +1,15 @@
-"""What the gateway last saw of each region: up, down, or not asked yet."""
+"""What the gateway last saw of each region: up, down, or not asked yet; and ``/ready``."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from connectors.errors import ConnectorError, RegionUnavailable
+from gateway.pipeline.breaker import CircuitBreakers
 
 
 class RegionStatus(StrEnum):
@@ -21,6 +24,7 @@ class RegionState:
     last_error: str | None = None
     last_error_code: str | None = None
     changed_at: float = 0.0
+    last_seen_up: float | None = None  # when the region last answered (epoch seconds)
 
 
 class RegionHealth:
@@ -40,10 +44,40 @@ class RegionHealth:
     def state(self, region: str) -> RegionState:
         return self._states[region]
 
+    @property
+    def regions(self) -> list[str]:
+        return list(self._states)
+
     def _set(self, region: str, status: RegionStatus, error: ConnectorError | None) -> None:
         state = self._states[region]
+        now = time.time()
         if state.status != status:
-            state.changed_at = time.time()
+            state.changed_at = now
         state.status = status
+        if status is RegionStatus.UP:
+            state.last_seen_up = now
         if error is not None:
             state.last_error, state.last_error_code = error.public_message, error.code
+
+
+def _iso(seconds: float | None) -> str | None:
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+
+
+def ready_payload(health: RegionHealth, breakers: CircuitBreakers) -> tuple[dict[str, Any], int]:
+    """``/ready``'s body and status: 503 when every region is DOWN (or none is configured)."""
+    regions: dict[str, Any] = {}
+    for name in health.regions:
+        state = health.state(name)
+        regions[name] = {
+            "status": state.status.value,
+            "lastError": state.last_error,
+            "lastErrorCode": state.last_error_code,
+            "breaker": breakers.state(name).value,
+            "lastSeenUp": _iso(state.last_seen_up),
+            "changedAt": _iso(state.changed_at),
+        }
+    ready = any(r["status"] != RegionStatus.DOWN for r in regions.values())
+    return {"ready": ready, "regions": regions}, 200 if ready else 503
