@@ -66,12 +66,13 @@ def counts(error: ConnectorError) -> bool:
 @dataclass
 class _Region:
     state: BreakerState = BreakerState.CLOSED
-    failures: int = 0
+    failures: int = 0  # consecutive
     opened_at: float | None = None
     open_until: float = 0.0
     credentials: bool = False  # opened because the region refused our credentials
-    shared: bool = False  # the opening is known to be in the shared store
+    shared: bool = False  # this opening is in the shared store
     trial_at: float = 0.0  # when the half-open trial started
+    version: int = 0  # bumped by every opening and closing here
     next_sync: float = 0.0
     syncing: bool = False
 
@@ -98,7 +99,7 @@ class CircuitBreakers:
         return self._get(region).state
 
     def snapshot(self, region: str) -> dict[str, Any]:
-        """What ``/ready`` shows: state, consecutive failures, opened at and retry at (epoch s)."""
+        """For ``/ready``: state, consecutive failures, opened at and retry at (epoch seconds)."""
         r = self._get(region)
         closed = r.state is BreakerState.CLOSED
         return {
@@ -122,7 +123,7 @@ class CircuitBreakers:
         raise CircuitOpen(region, r.open_until - now, credentials=r.credentials)
 
     def abandon(self, region: str) -> None:
-        """A trial let through ended without an outcome (cancelled): let the next caller try."""
+        """A call let through ended without an outcome (cancelled): let the next caller try."""
         r = self._get(region)
         if r.state is BreakerState.HALF_OPEN:
             r.state = BreakerState.OPEN
@@ -133,27 +134,19 @@ class CircuitBreakers:
         if r.state is BreakerState.OPEN:
             return  # a call from before the opening: the trial decides
         if error is None or not counts(error):
-            if r.state is BreakerState.HALF_OPEN:
-                r.state, r.failures, r.credentials = BreakerState.CLOSED, 0, False
-                log.info("region %s: circuit breaker closed", region)
-                await self._shared(region, r, None)
             r.failures = 0
+            if r.state is BreakerState.HALF_OPEN:
+                self._set(r, BreakerState.CLOSED, 0.0, credentials=False)
+                log.info("region %s: circuit breaker closed", region)
+                await self._share(region, r, None)
             return
         r.failures += 1
-        credentials = isinstance(error, UpstreamAuthFailed)
+        auth = isinstance(error, UpstreamAuthFailed)
         trial = r.state is BreakerState.HALF_OPEN
-        if credentials or trial or r.failures >= self.settings.failure_threshold:
-            await self._open(region, r, error, credentials)
-
-    async def _open(self, region: str, r: _Region, error: ConnectorError, auth: bool) -> None:
-        now = self.clock()
+        if not (auth or trial or r.failures >= self.settings.failure_threshold):
+            return
         seconds = self.settings.auth_open_seconds if auth else self.settings.open_seconds
-        r.state, r.opened_at, r.open_until, r.credentials = (
-            BreakerState.OPEN,
-            now,
-            now + seconds,
-            auth,
-        )
+        self._set(r, BreakerState.OPEN, self.clock() + seconds, credentials=auth)
         if auth:
             log.warning(
                 "region %s refused the gateway's credentials (%s): breaker open for %.0f s",
@@ -163,42 +156,51 @@ class CircuitBreakers:
             )
         else:
             log.info("region %s: circuit breaker open for %.0f s (%s)", region, seconds, error.code)
-        await self._shared(region, r, r.open_until)
+        await self._share(region, r, r.open_until)
 
-    async def _shared(self, region: str, r: _Region, until: float | None) -> None:
+    def _set(self, r: _Region, state: BreakerState, until: float, *, credentials: bool) -> None:
+        r.state, r.open_until, r.credentials, r.version = state, until, credentials, r.version + 1
+        r.opened_at = self.clock() if state is BreakerState.OPEN else None
+        r.shared = False
+
+    async def _share(self, region: str, r: _Region, until: float | None) -> None:
         """Write an opening (or clear a closing) to the shared store; an outage is not fatal."""
+        version = r.version
         try:
             if until is None:
                 await self.store.clear(region)
             else:
                 await self.store.set_open_until(region, until)
         except BreakerStoreUnavailable:
-            r.shared = False
             return
-        r.shared = until is not None
-        r.next_sync = self.clock() + SYNC_INTERVAL
+        if r.version == version:
+            r.shared = until is not None
+            r.next_sync = self.clock() + SYNC_INTERVAL
 
     async def _sync(self, region: str, r: _Region) -> None:
-        """Adopt another replica's opening or closing, reading the store at most every 0.25 s."""
+        """Adopt another replica's opening, or its closing of an opening we had from the store,
+        reading the store at most every 0.25 s (one read at a time)."""
         now = self.clock()
         if r.syncing or now < r.next_sync:
             return
-        r.syncing, r.next_sync = True, now + SYNC_INTERVAL
+        r.syncing, r.next_sync, version = True, now + SYNC_INTERVAL, r.version
         try:
             until = await self.store.get_open_until(region)
         except BreakerStoreUnavailable:
             return
         finally:
             r.syncing = False
-        now = self.clock()
-        if until is not None and until > now:
-            if r.state is BreakerState.CLOSED:
-                r.state, r.opened_at, r.credentials = BreakerState.OPEN, now, False
-                r.open_until, r.shared = until, True
-            elif r.state is BreakerState.OPEN and until > r.open_until:
-                r.open_until, r.shared = until, True
-        elif r.state is BreakerState.OPEN and r.shared and now < r.open_until:
-            r.state, r.failures, r.credentials = BreakerState.CLOSED, 0, False  # closed elsewhere
+        if r.version != version:
+            return  # opened or closed here meanwhile: the read is out of date
+        if until is not None and until > self.clock():
+            if r.state is BreakerState.CLOSED or (
+                r.state is BreakerState.OPEN and until > r.open_until
+            ):
+                self._set(r, BreakerState.OPEN, until, credentials=r.credentials)
+                r.shared = True
+        elif until is None and r.state is BreakerState.OPEN and r.shared:
+            self._set(r, BreakerState.CLOSED, 0.0, credentials=False)  # closed elsewhere
+            r.failures = 0
 
     async def aclose(self) -> None:
         await self.store.aclose()

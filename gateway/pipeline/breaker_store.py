@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 REDIS_TIMEOUT = 0.25  # seconds a Redis command (or connecting) may take before it counts as down
-EXPIRY_MARGIN = 5.0  # seconds a shared entry outlives its open time (then it is just gone)
+EXPIRY_MARGIN = 60.0  # seconds an entry outlives its open time (while a trial is due)
 _OUTAGE = (RedisError, OSError, TimeoutError)
 
 
