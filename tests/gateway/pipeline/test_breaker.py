@@ -265,3 +265,53 @@ async def test_an_opening_is_shared_through_the_store() -> None:
     clock.advance(0.3)
     await second.before("north")
     assert second.state("north") is BreakerState.CLOSED  # adopted, not a trial of its own
+
+
+class CountingStore(MemoryBreakerStore):
+    """Counts reads; while ``hold`` is set, a read answers what the store held when it began,
+    once ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.hold = False
+        self.release = asyncio.Event()
+
+    async def get_open_until(self, region: str) -> float | None:
+        self.reads += 1
+        value = await super().get_open_until(region)
+        if self.hold:
+            await self.release.wait()
+        return value
+
+
+async def test_the_shared_state_is_read_at_most_every_quarter_second_one_read_at_a_time() -> None:
+    clock, store = Clock(), CountingStore()
+    b = breakers(clock, store)
+    for _ in range(10):
+        await b.before("north")
+    assert store.reads == 1
+    clock.advance(0.25)
+    store.hold = True
+    waiting = [asyncio.create_task(b.before("north")) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    assert store.reads == 2
+    assert sum(t.done() for t in waiting) == 4  # the others go on with the local state
+    store.release.set()
+    await asyncio.gather(*waiting)
+
+
+async def test_a_read_that_began_before_an_opening_here_does_not_close_it() -> None:
+    clock, store = Clock(), CountingStore()
+    b = breakers(clock, store)
+    store.hold = True
+    reading = asyncio.create_task(b.before("north"))  # reads "no opening"...
+    await asyncio.sleep(0.01)
+    for _ in range(3):  # ... while this replica opens the breaker
+        await b.record("north", DOWN)
+    store.release.set()
+    with pytest.raises(CircuitOpen):
+        await reading
+    assert b.state("north") is BreakerState.OPEN
+    with pytest.raises(CircuitOpen):
+        await b.before("north")
