@@ -67,15 +67,19 @@ def _iso(seconds: float | None) -> str | None:
 
 
 def ready_payload(health: RegionHealth, breakers: CircuitBreakers) -> tuple[dict[str, Any], int]:
-    """``/ready``'s body and status: 503 when every region is DOWN (or none is configured)."""
+    """``/ready``'s body and status: 503 when every region is DOWN (or none is configured).
+    ``breaker`` is the state (CLOSED, OPEN, HALF_OPEN); ``retryAt`` when an open one lets a
+    trial through."""
     regions: dict[str, Any] = {}
     for name in health.regions:
-        state = health.state(name)
+        state, breaker = health.state(name), breakers.snapshot(name)
         regions[name] = {
             "status": state.status.value,
             "lastError": state.last_error,
             "lastErrorCode": state.last_error_code,
-            "breaker": breakers.state(name).value,
+            "breaker": breaker["state"],
+            "consecutiveFailures": breaker["consecutive_failures"],
+            "retryAt": _iso(breaker["retry_at"]),
             "lastSeenUp": _iso(state.last_seen_up),
             "changedAt": _iso(state.changed_at),
         }

@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from connectors.errors import (
-    ConnectorError,
-    RegionUnavailable,
-    UpstreamAuthFailed,
-    UpstreamInvalid,
-)
+from connectors.errors import ConnectorError, RegionUnavailable, UpstreamAuthFailed, UpstreamInvalid
 from gateway.pipeline.breaker_store import BreakerStore, BreakerStoreUnavailable
 from gateway.pipeline.call import Handler, Outcome, RegionCall
 from gateway.settings import ResilienceSettings

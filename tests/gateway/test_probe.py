@@ -102,6 +102,7 @@ async def test_a_region_that_dies_and_recovers_is_followed_without_traffic(
         assert status == 200 and body["ready"] is True
         assert (entry["status"], entry["breaker"]) == ("DOWN", "OPEN")
         assert entry["lastErrorCode"] == "REGION_UNAVAILABLE"
+        assert entry["retryAt"] is not None and entry["consecutiveFailures"] >= 2
         await requests_to(running, system, reset=True)
         await asyncio.sleep(SETTINGS.open_seconds / 3)  # open: the probe leaves the region alone
         assert await requests_to(running, system) == 0
@@ -110,7 +111,7 @@ async def test_a_region_that_dies_and_recovers_is_followed_without_traffic(
     await eventually(lambda: probed.breakers.state(system) is BreakerState.CLOSED)
     assert probed.health.state(system).status is RegionStatus.UP
     entry = ready_payload(probed.health, probed.breakers)[0]["regions"][system]
-    assert (entry["status"], entry["breaker"]) == ("UP", "CLOSED")
+    assert (entry["status"], entry["breaker"], entry["retryAt"]) == ("UP", "CLOSED", None)
     assert entry["lastSeenUp"] is not None and entry["changedAt"] is not None
     await probed.probe.stop()
     await probed.probe.stop()  # idempotent
