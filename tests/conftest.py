@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,9 +33,17 @@ def running_estate(estate: Estate) -> Iterator[RunningEstate]:
         yield running
 
 
-# Tests see fresh answers unless they ask for a cache; breakers recover quickly after a fault.
+# Tests see fresh answers unless they ask for a cache. The background probe is off (its calls
+# would show in the simulators' counters); breakers recover at the first call after 0.2 s.
 TEST_CACHE = {"enabled": False}
-TEST_RESILIENCE = {"probe_interval": 0.2, "open_seconds": 0.5, "backoff_initial": 0.01}
+TEST_RESILIENCE = {
+    "probe_interval": 3600.0,
+    "open_seconds": 0.2,
+    "auth_open_seconds": 0.2,
+    "backoff_initial": 0.01,
+}
+NOBODY = "query($id: String!) { offender(identifier: $id) { id } }"  # nobody holds Z....ZZ
+_nobody = itertools.count(1000)
 HEALTHY: dict[str, Any] = {}  # a PUT replaces every fault: an empty one clears them all
 
 
@@ -74,11 +83,14 @@ def gateway_url(running_estate: RunningEstate) -> Iterator[str]:
 
 
 def wait_until_ready(url: str, timeout: float = 10.0) -> None:
-    """Poll a gateway's /ready until every region is UP with its breaker closed."""
+    """Ask every region (a lookup of nobody) until the gateway's /ready says each is UP with its
+    breaker closed: the calls are the breakers' trials."""
     ready = url.removesuffix("/graphql") + "/ready"
     deadline = time.monotonic() + timeout
     body: Any = None
     while time.monotonic() < deadline:
+        nobody = f"Z{next(_nobody) % 10000:04d}ZZ"  # a new one each time: never a cache hit
+        httpx.post(url, json={"query": NOBODY, "variables": {"id": nobody}}, timeout=10)
         body = httpx.get(ready, timeout=5).json()
         regions = body["regions"].values()
         if all(r["status"] == "UP" and r["breaker"] == "CLOSED" for r in regions):

@@ -1,4 +1,4 @@
-"""gateway.loaders and gateway.health, over a fake in-process connector (no network)."""
+"""gateway.loaders over the real pipeline, and gateway.health, with a fake in-process connector."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from connectors.errors import (
 )
 from connectors.records import PersonName, PersonRecord, SystemKind
 from gateway.health import RegionHealth, RegionStatus
-from gateway.loaders import RegionLoaders
+from gateway.loaders import CUSTODY, SEARCH, RegionLoaders
+from gateway.pipeline.call import Deadline, Fetched, RequestScope
+from gateway.runtime import Runtime, build_runtime
+from tests.gateway.inprocess import settings
 
 REGION = "prison-north"
 CONFIG = RegionConfig(
@@ -55,172 +58,156 @@ class FakeConnector(Connector):
         return [PersonRecord(REGION, "PN1", (), PersonName("John", query.surname), None)]
 
 
-def make(deadline_in: float = 5.0) -> tuple[FakeConnector, RegionHealth, RegionLoaders]:
+def make(deadline_in: float = 5.0, **overrides: object) -> tuple[FakeConnector, Runtime]:
     connector = FakeConnector()
-    health = RegionHealth([REGION])
-    loaders = RegionLoaders({REGION: connector}, health, time.monotonic() + deadline_in)
-    return connector, health, loaders
+    runtime = build_runtime(settings(**overrides), {REGION: connector})
+    return connector, runtime
 
 
-def load(loaders: RegionLoaders, key: str) -> asyncio.Future[object]:
-    return asyncio.ensure_future(loaders.load(REGION, Capability.CUSTODY_FOR, key))
+def loaders_of(runtime: Runtime, deadline_in: float = 5.0) -> RegionLoaders:
+    """One request's loaders."""
+    return RegionLoaders(runtime.pipeline, Deadline(deadline_in), RequestScope())
+
+
+def load(loaders: RegionLoaders, key: str) -> asyncio.Future[Fetched[list[str]]]:
+    return asyncio.ensure_future(loaders.load(REGION, CUSTODY, key))  # type: ignore[arg-type]
+
+
+async def outcomes(loaders: RegionLoaders, *keys: str) -> list[object]:
+    """Each key's value, or the error that failed it."""
+    found = await asyncio.gather(*(loaders.try_load(REGION, CUSTODY, k) for k in keys))
+    return [f.value if isinstance(f, Fetched) else f for f in found]
 
 
 async def test_health_starts_unknown() -> None:
-    _, health, _ = make()
-    assert health.state(REGION).status is RegionStatus.UNKNOWN
+    _, runtime = make()
+    assert runtime.health.state(REGION).status is RegionStatus.UNKNOWN
 
 
 async def test_loads_in_the_same_tick_become_one_batch_call() -> None:
-    connector, _, loaders = make()
-    results = await asyncio.gather(*(load(loaders, k) for k in ("a", "b", "c")))
+    connector, runtime = make()
+    results = await outcomes(loaders_of(runtime), "a", "b", "c")
     assert connector.calls == [["a", "b", "c"]]
     assert results == [["booking of a"], ["booking of b"], ["booking of c"]]
 
 
 async def test_the_same_key_twice_is_asked_once() -> None:
-    connector, _, loaders = make()
-    first, second = await asyncio.gather(load(loaders, "a"), load(loaders, "a"))
-    assert first == second == ["booking of a"]
+    connector, runtime = make()
+    loaders = loaders_of(runtime)
+    first = await load(loaders, "a")
+    second = await load(loaders, "a")
+    assert first.value == second.value == ["booking of a"]
     assert connector.calls == [["a"]]
 
 
 async def test_loads_in_later_ticks_are_later_batches() -> None:
-    connector, _, loaders = make()
+    connector, runtime = make()
+    loaders = loaders_of(runtime)
     await load(loaders, "a")
     await load(loaders, "b")
     assert connector.calls == [["a"], ["b"]]
 
 
 async def test_per_key_error_fails_only_that_key() -> None:
-    connector, health, loaders = make()
-    rejected = UpstreamRejected(REGION, "no such booking")
+    connector, runtime = make()
+    rejected = UpstreamRejected(REGION, "no such offender id")
     connector.failing_keys["b"] = rejected
-    results = await asyncio.gather(
-        *(load(loaders, k) for k in ("a", "b", "c")), return_exceptions=True
-    )
+    results = await outcomes(loaders_of(runtime), "a", "b", "c")
     assert results == [["booking of a"], rejected, ["booking of c"]]
     assert connector.calls == [["a", "b", "c"]]
-    assert health.state(REGION).status is RegionStatus.UP  # the region answered
+    assert runtime.health.state(REGION).status is RegionStatus.UP  # the region answered
 
 
 async def test_raised_region_unavailable_fails_every_key_and_marks_down() -> None:
-    connector, health, loaders = make()
+    connector, runtime = make(resilience=settings().resilience.__class__(retries=0))
     down = RegionUnavailable(REGION, "region answered HTTP 503")
     connector.raise_whole = down
-    results = await asyncio.gather(*(load(loaders, k) for k in ("a", "b")), return_exceptions=True)
+    results = await outcomes(loaders_of(runtime), "a", "b")
     assert results == [down, down]
-    state = health.state(REGION)
+    state = runtime.health.state(REGION)
     assert state.status is RegionStatus.DOWN
-    assert state.last_error == "region answered HTTP 503"
-    assert state.last_error_code == "REGION_UNAVAILABLE"
-    assert REGION not in loaders.fetched_at
+    assert (state.last_error, state.last_error_code) == (
+        "region answered HTTP 503",
+        "REGION_UNAVAILABLE",
+    )
 
 
-async def test_raised_rejection_fails_every_key_but_region_is_up() -> None:
-    connector, health, loaders = make()
-    connector.raise_whole = UpstreamInvalid(REGION, "payload does not map")
-    results = await asyncio.gather(*(load(loaders, k) for k in ("a", "b")), return_exceptions=True)
+async def test_raised_invalid_reply_fails_every_key_but_region_is_up() -> None:
+    connector, runtime = make()
+    connector.raise_whole = UpstreamInvalid(REGION, "garbage")
+    results = await outcomes(loaders_of(runtime), "a", "b")
     assert all(isinstance(r, UpstreamInvalid) for r in results)
-    assert health.state(REGION).status is RegionStatus.UP
-    assert health.state(REGION).last_error_code == "UPSTREAM_INVALID"
+    assert runtime.health.state(REGION).status is RegionStatus.UP
+    assert runtime.health.state(REGION).last_error_code == "UPSTREAM_INVALID"
 
 
 async def test_slow_connector_beyond_the_deadline_raises_region_timeout() -> None:
-    connector, health, loaders = make(deadline_in=0.05)
+    connector, runtime = make()
     connector.delay = 5.0
     started = time.monotonic()
-    results = await asyncio.gather(*(load(loaders, k) for k in ("a", "b")), return_exceptions=True)
+    results = await outcomes(loaders_of(runtime, deadline_in=0.2), "a", "b")
     assert time.monotonic() - started < 1.0  # cut off at the deadline, not after the delay
-    assert all(isinstance(r, RegionTimeout) for r in results)
-    assert results[0].region == REGION  # type: ignore[union-attr]
-    state = health.state(REGION)
+    assert all(isinstance(r, RegionTimeout) and r.region == REGION for r in results)
+    state = runtime.health.state(REGION)
     assert (state.status, state.last_error_code) == (RegionStatus.DOWN, "REGION_TIMEOUT")
 
 
-async def test_deadline_is_shared_by_every_call_of_the_request() -> None:
-    connector, _, loaders = make(deadline_in=0.15)
-    connector.delay = 0.1
-    await load(loaders, "a")  # within the deadline
-    with pytest.raises(RegionTimeout):
-        await load(loaders, "b")  # only ~0.05 s of the deadline left
-    assert 0.0 <= loaders.remaining() < 0.05
+async def test_an_attempt_is_cut_at_the_regions_own_timeout_as_a_total() -> None:
+    connector, runtime = make()
+    connector.delay = 5.0
+    object.__setattr__(connector.config, "timeout", 0.2)
+    started = time.monotonic()
+    [result] = await outcomes(loaders_of(runtime, deadline_in=5.0), "a")
+    assert time.monotonic() - started < 1.0
+    assert isinstance(result, RegionTimeout)
+    assert "within 0.2 s" in result.public_message
 
 
-async def test_remaining_is_never_negative() -> None:
-    _, _, loaders = make(deadline_in=-10)
-    assert loaders.remaining() == 0.0
-
-
-async def test_success_marks_up_and_sets_fetched_at() -> None:
-    _, health, loaders = make()
+async def test_success_marks_up_and_stamps_when_it_was_fetched() -> None:
+    _, runtime = make()
     before = datetime.now(UTC)
-    await load(loaders, "a")
-    assert health.state(REGION).status is RegionStatus.UP
-    fetched = loaders.fetched_at[REGION]
-    assert fetched.tzinfo is not None
-    assert before <= fetched <= datetime.now(UTC) + timedelta(seconds=1)
+    fetched = await load(loaders_of(runtime), "a")
+    assert runtime.health.state(REGION).status is RegionStatus.UP
+    when = datetime.fromtimestamp(fetched.fetched_at, UTC)
+    assert before - timedelta(seconds=1) <= when <= datetime.now(UTC) + timedelta(seconds=1)
+    assert fetched.stale is False
 
 
 async def test_an_unavailable_region_fails_later_calls_of_the_request_at_once() -> None:
-    connector, _, loaders = make()
-    down = RegionUnavailable(REGION, "down")
+    connector, runtime = make(resilience=settings().resilience.__class__(retries=0))
+    down = RegionUnavailable(REGION, "region answered HTTP 503")
     connector.raise_whole = down
-    with pytest.raises(RegionUnavailable):
-        await load(loaders, "a")
-    connector.raise_whole = None
+    loaders = loaders_of(runtime)
     with pytest.raises(RegionUnavailable) as caught:
-        await load(loaders, "b")
+        await load(loaders, "a")
     assert caught.value is down
+    connector.raise_whole = None
     with pytest.raises(RegionUnavailable):
-        await loaders.search(REGION, PersonSearch(surname="Smith"))
-    assert connector.calls == [["a"]]  # the region was not asked again
+        await load(loaders, "b")
+    assert connector.calls == [["a"]]  # the region was not asked again in this request
+    assert (await load(loaders_of(runtime), "b")).value == ["booking of b"]  # the next one asks
 
 
 async def test_a_rejection_does_not_stop_later_calls_of_the_request() -> None:
-    connector, _, loaders = make()
+    connector, runtime = make()
     connector.raise_whole = UpstreamRejected(REGION, "bad request")
+    loaders = loaders_of(runtime)
     with pytest.raises(UpstreamRejected):
         await load(loaders, "a")
     connector.raise_whole = None
-    assert await load(loaders, "b") == ["booking of b"]
+    assert (await load(loaders, "b")).value == ["booking of b"]
 
 
-async def test_the_next_request_asks_again_and_marks_up_on_recovery() -> None:
-    connector, health, loaders = make()
-    connector.raise_whole = RegionUnavailable(REGION, "down")
-    with pytest.raises(RegionUnavailable):
-        await load(loaders, "a")
-    assert health.state(REGION).status is RegionStatus.DOWN
-    connector.raise_whole = None
-    next_request = RegionLoaders({REGION: connector}, health, time.monotonic() + 5)
-    assert await next_request.load(REGION, Capability.CUSTODY_FOR, "a") == ["booking of a"]
-    assert health.state(REGION).status is RegionStatus.UP
-
-
-async def test_search_is_a_direct_call_under_the_deadline() -> None:
-    connector, health, loaders = make()
-    (record,) = await loaders.search(REGION, PersonSearch(surname="Smith"))
+async def test_a_search_goes_through_the_same_pipeline() -> None:
+    connector, runtime = make()
+    fetched = await loaders_of(runtime).load(REGION, SEARCH, PersonSearch("Smith"))
+    [record] = fetched.value
     assert record.name.surname == "Smith"
-    assert health.state(REGION).status is RegionStatus.UP
+    assert runtime.health.state(REGION).status is RegionStatus.UP
     connector.delay = 5.0
-    loaders.deadline = time.monotonic() + 0.05
     with pytest.raises(RegionTimeout):
-        await loaders.search(REGION, PersonSearch(surname="Smith"))
-    assert health.state(REGION).status is RegionStatus.DOWN
-
-
-async def test_supports_follows_the_connector_capabilities() -> None:
-    _, _, loaders = make()
-    assert loaders.supports(REGION, Capability.CUSTODY_FOR)
-    assert not loaders.supports(REGION, Capability.SUPERVISION_FOR)
-
-
-async def test_one_loader_per_region_and_operation() -> None:
-    _, _, loaders = make()
-    custody = loaders.loader(REGION, Capability.CUSTODY_FOR)
-    assert loaders.loader(REGION, Capability.CUSTODY_FOR) is custody
-    assert loaders.loader(REGION, Capability.SEARCH_PEOPLE) is not custody
+        await loaders_of(runtime, deadline_in=0.1).load(REGION, SEARCH, PersonSearch("Smith"))
+    assert runtime.health.state(REGION).status is RegionStatus.DOWN
 
 
 # ---- health on its own -------------------------------------------------------------------------

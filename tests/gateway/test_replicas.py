@@ -69,7 +69,7 @@ def replicas(running_estate: RunningEstate, tmp_path: Path) -> Iterator[tuple[st
     finally:
         for process in (a, b):
             process.terminate()
-            process.wait(timeout=10)
+            process.communicate(timeout=10)  # reaps it and closes its pipe
 
 
 def calls(running: RunningEstate) -> dict[str, int]:

@@ -1,68 +1,37 @@
-"""Query resolvers in-process, over fake connectors (no network): search merging and paging."""
+"""Query resolvers in-process, over fake regions (no network): search merging and paging."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from connectors.base import Capability, Connector, PersonSearch
-from connectors.config import RegionConfig
+from connectors.base import Capability
 from connectors.identifiers import Identifier, IdentifierKind
-from connectors.records import PersonName, PersonRecord, SystemKind
-from gateway.context import new_context
-from gateway.health import RegionHealth
-from schema.build import build_schema
+from connectors.records import SystemKind
+from tests.gateway.inprocess import FakeRegion, Gateway, person
 
 NOMS = Identifier(IdentifierKind.NOMS, "A1234BC")
 CRN = Identifier(IdentifierKind.CRN, "X123456")
 PNC = Identifier(IdentifierKind.PNC, "2012/0394773H")
 
 
-def record(region: str, local_id: str, surname: str, *ids: Identifier) -> PersonRecord:
-    return PersonRecord(region, local_id, ids, PersonName("Ann", surname), date(1980, 1, 1))
+def region(name: str, *records: Any) -> FakeRegion:
+    return FakeRegion(name, SystemKind.PROBATION, list(records))
 
 
-class Fake(Connector):
-    """Holds records; finds them by identifier and by exact surname."""
-
-    dialect = "fake"
-    capabilities = frozenset({Capability.FIND_BY_IDENTIFIERS, Capability.SEARCH_PEOPLE})
-    identifier_kinds = frozenset(IdentifierKind)
-
-    def __init__(self, name: str, records: list[PersonRecord]) -> None:
-        super().__init__(RegionConfig(name, "fake", SystemKind.PROBATION, "http://fake/"))
-        self.records = records
-        self.calls: list[str] = []
-
-    async def find_by_identifiers(
-        self, identifiers: Sequence[Identifier]
-    ) -> list[list[PersonRecord]]:
-        self.calls.append("find")
-        return [[r for r in self.records if i in r.identifiers] for i in identifiers]
-
-    async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
-        self.calls.append("search")
-        return [r for r in self.records if r.name.surname == query.surname]
-
-
-async def run(connectors: dict[str, Connector], query: str) -> Any:
-    context = new_context(
-        connectors, RegionHealth(list(connectors)), deadline_seconds=5, max_page_size=100
-    )
-    result = await build_schema().execute(query, context_value=context)
-    assert result.errors is None, result.errors
-    return result.data
+async def run(regions: list[FakeRegion], query: str) -> Any:
+    data, errors = await Gateway(regions).execute(query)
+    assert errors == []
+    return data
 
 
 async def test_two_hits_linked_only_through_a_record_the_search_missed_are_one_person() -> None:
-    connectors: dict[str, Connector] = {
-        "a": Fake("a", [record("a", "a1", "Smith", NOMS)]),
-        "b": Fake("b", [record("b", "b1", "Smith", CRN, PNC)]),
-        "c": Fake("c", [record("c", "c1", "Smyth", CRN, NOMS)]),  # spelt otherwise
-    }
+    regions = [
+        region("a", person("a", "a1", NOMS)),
+        region("b", person("b", "b1", CRN, PNC)),
+        region("c", person("c", "c1", CRN, NOMS, surname="Smyth")),  # spelt otherwise
+    ]
     data = await run(
-        connectors,
+        regions,
         '{ offenders(name: "Smith") { totalCount edges { cursor node { '
         "identifiers { nomsNumber crn pncNumber } records { region localId } } } } }",
     )
@@ -82,11 +51,8 @@ async def test_two_hits_linked_only_through_a_record_the_search_missed_are_one_p
 
 
 async def test_people_who_only_share_a_name_stay_apart_and_page_in_order() -> None:
-    people = [
-        record("a", f"a{i}", "Smith", Identifier(IdentifierKind.CRN, f"X00000{i}"))
-        for i in range(5)
-    ]
-    connectors: dict[str, Connector] = {"a": Fake("a", people)}
+    people = [person("a", f"a{i}", Identifier(IdentifierKind.CRN, f"X00000{i}")) for i in range(5)]
+    regions = [region("a", *people)]
     query = (
         '{ offenders(name: "Smith", first: 2%s) { totalCount '
         "pageInfo { hasNextPage endCursor } edges { node { records { localId } } } } }"
@@ -94,18 +60,34 @@ async def test_people_who_only_share_a_name_stay_apart_and_page_in_order() -> No
     seen: list[str] = []
     after = ""
     for _ in range(5):
-        page = (await run(connectors, query % after))["offenders"]
+        page = (await run(regions, query % after))["offenders"]
         assert page["totalCount"] == 5
         seen += [e["node"]["records"][0]["localId"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = f', after: "{page["pageInfo"]["endCursor"]}"'
-    assert sorted(seen) == [f"a{i}" for i in range(5)]
-    assert len(seen) == 5
+    assert seen == [f"a{i}" for i in range(5)]  # name, then canonical identifier order
 
 
-async def test_a_region_filter_asks_only_that_region() -> None:
-    a, b = Fake("a", [record("a", "a1", "Smith", NOMS)]), Fake("b", [])
-    data = await run({"a": a, "b": b}, '{ offenders(name: "Smith", region: "a") { totalCount } }')
+async def test_a_region_filter_searches_only_that_region_and_completes_people_everywhere() -> None:
+    a = region("a", person("a", "a1", NOMS))
+    b = region("b", person("b", "b1", NOMS, surname="Smyth"))
+    data = await run(
+        [a, b],
+        '{ offenders(name: "Smith", region: "a") { totalCount edges { node { records { region } } } } }',
+    )
     assert data["offenders"]["totalCount"] == 1
-    assert b.calls == []
+    assert b.count(Capability.SEARCH_PEOPLE) == 0
+    assert [r["region"] for r in data["offenders"]["edges"][0]["node"]["records"]] == ["a", "b"]
+
+
+async def test_an_offender_id_round_trips_and_reveals_no_identifier() -> None:
+    gateway = Gateway([region("a", person("a", "a1", NOMS, CRN))])
+    data, _ = await gateway.execute('{ offender(identifier: "A1234BC") { id } }')
+    offender_id = data["offender"]["id"]
+    assert NOMS.value not in offender_id and CRN.value not in offender_id
+    again, errors = await gateway.execute(
+        "query($id: String!) { offender(identifier: $id) { identifiers { crn } } }", id=offender_id
+    )
+    assert errors == []
+    assert again["offender"]["identifiers"]["crn"] == CRN.value
