@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -15,6 +16,7 @@ import uvicorn
 from connectors.errors import ConfigurationError
 from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifier
 from gateway.app import create_app
+from gateway.asgi import CONFIG_VARIABLE
 from gateway.cache_store import build_store
 from gateway.invalidation import invalidate_person
 from gateway.settings import GatewaySettings, load_settings, parse_settings
@@ -109,9 +111,21 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    settings = load_settings(args.config)
+    settings = load_settings(args.config)  # fail here, once, on a bad config
     banner = f"Offender Graph gateway on http://{args.host}:{args.port}/graphql"
-    run(serve_gateway(settings, args.host, args.port, "A1234AA", banner))
+    if args.workers == 1:
+        run(serve_gateway(settings, args.host, args.port, "A1234AA", banner))
+        return
+    os.environ[CONFIG_VARIABLE] = str(args.config.resolve())
+    print(f"{banner} ({args.workers} worker processes)", flush=True)
+    uvicorn.run(
+        "gateway.asgi:app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
@@ -186,6 +200,12 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--base-port", type=int, default=0, help="first port (0: any free)")
     serve = commands.add_parser("serve", help="run the gateway against a region config")
     serve.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    serve.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="worker processes (default 1); they share cache and breakers only through Redis",
+    )
     for sub in (commands.choices["demo"], serve):
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=8000)
