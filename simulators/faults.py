@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_sim/"
@@ -106,9 +107,11 @@ class FaultInjection:
             await _reply(send, 500, {"error": "internal error (simulated)"})
             return
         if faults.malformed_rate and self.state.random.random() < faults.malformed_rate:
-            await self.app(scope, receive, _truncating(send))
-            return
-        await self.app(scope, receive, send)
+            send = _truncating(send)
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            pass  # the caller gave up (its deadline, say): not a server error
 
     async def _control(self, scope: Scope, receive: Receive, send: Send, action: str) -> None:
         method = scope["method"]
