@@ -50,7 +50,9 @@ class CacheStore:
     @classmethod
     def memory(cls, namespace: str = "og") -> CacheStore:
         """A store inside this process (every replica has its own)."""
-        return cls(SimpleMemoryCache(), namespace, "memory")
+        # No timeout: a memory read never waits, and aiocache's default wraps every call in
+        # asyncio.wait_for (a task per cache read, a tenth of a warm lookup's CPU).
+        return cls(SimpleMemoryCache(timeout=None), namespace, "memory")
 
     @classmethod
     def redis(cls, url: str, namespace: str = "og") -> CacheStore:
