@@ -1,62 +1,97 @@
-"""Request body size cap: a hostile or careless client cannot make the gateway buffer megabytes."""
+"""Reading a request body within limits: a hostile or careless client can make the gateway buffer
+neither megabytes (``max_bytes``) nor a worker forever (``timeout``, for the whole body).
+
+A request that breaks a limit is a :class:`Refused`; :func:`send_refusal` answers it with a
+GraphQL-shaped JSON error carrying ``extensions.code``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Mapping
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class BodySizeLimit:
-    """Answer 413 with a GraphQL-shaped error when a body exceeds ``max_bytes``."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
-            return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"request body larger than {self.max_bytes} bytes",
-                        "extensions": {"code": "BAD_USER_INPUT"},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+from starlette.types import Receive, Send
 
 
-class _TooLarge(Exception):
-    pass
+class Refused(Exception):
+    """A request answered with an error instead of being passed on."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class Disconnected(Exception):
+    """The client went away before it finished sending its body."""
+
+
+def too_large(max_bytes: int) -> Refused:
+    return Refused(
+        413,
+        "BAD_USER_INPUT",
+        f"request body larger than {max_bytes} bytes",
+        {"connection": "close"},
+    )
+
+
+def declared_length(headers: Mapping[str, str], max_bytes: int) -> int | None:
+    """The Content-Length a request declares (None if none), checked before anything is read."""
+    declared = headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.isascii() or not declared.isdigit():
+        raise Refused(400, "BAD_REQUEST", "Content-Length must be a whole number of bytes")
+    if int(declared) > max_bytes:
+        raise too_large(max_bytes)
+    return int(declared)
+
+
+async def read_body(receive: Receive, *, max_bytes: int, within: float) -> bytes:
+    """The whole body, refused past ``max_bytes`` (413) or when it takes longer than
+    ``within`` seconds in all (408); :class:`Disconnected` if the client left."""
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise Disconnected
+                chunk: bytes = message.get("body", b"")
+                received += len(chunk)
+                if received > max_bytes:
+                    raise too_large(max_bytes)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise Refused(
+            408,
+            "REQUEST_TIMEOUT",
+            f"request body not received within {within:g} seconds",
+            {"connection": "close"},
+        ) from None
+
+
+def error_body(code: str, message: str) -> bytes:
+    """``{"errors": [{"message": ..., "extensions": {"code": ...}}]}`` as bytes."""
+    error = {"message": message, "extensions": {"code": code}}
+    return json.dumps({"errors": [error]}).encode()
+
+
+async def send_refusal(send: Send, refused: Refused) -> None:
+    """Answer ``refused`` as JSON with its status, code and headers."""
+    body = error_body(refused.code, refused.message)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((k.encode("latin-1"), v.encode("latin-1")) for k, v in refused.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

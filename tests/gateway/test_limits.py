@@ -1,132 +1,121 @@
-"""gateway.limits.BodySizeLimit on a tiny Starlette app, in-process through httpx.ASGITransport."""
+"""gateway.limits: the body read within a size and a time limit, and the JSON refusal."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from gateway.limits import BodySizeLimit
+from gateway.limits import Disconnected, Refused, declared_length, read_body, send_refusal
 
 LIMIT = 100
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
-class Echo:
-    """A route that reads the whole body and says how long it was."""
+def messages(*chunks: bytes, then: dict[str, Any] | None = None) -> Receive:
+    """A receive() giving ``chunks`` as one body (the last without more_body), then ``then``."""
+    queue: list[dict[str, Any]] = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    if then is not None:
+        queue[-1]["more_body"] = True
+        queue.append(then)
 
-    def __init__(self) -> None:
-        self.calls = 0
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0)
 
-    async def endpoint(self, request: Request) -> JSONResponse:
-        self.calls += 1
-        body = await request.body()
-        return JSONResponse({"size": len(body)})
-
-
-@pytest.fixture
-def echo() -> Echo:
-    return Echo()
-
-
-@pytest.fixture
-async def client(echo: Echo) -> AsyncIterator[httpx.AsyncClient]:
-    # Composed as gateway.app composes it: a Starlette middleware record.
-    app = Starlette(
-        routes=[Route("/graphql", echo.endpoint, methods=["GET", "POST"])],
-        middleware=[Middleware(BodySizeLimit, max_bytes=LIMIT)],
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as c:
-        yield c
+    return receive
 
 
-async def chunks(size: int, count: int) -> AsyncIterator[bytes]:
-    for _ in range(count):
-        yield b"x" * size
+def stalled_after(chunk: bytes) -> Receive:
+    """A receive() that gives part of a body, then waits forever (a slow sender)."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": chunk, "more_body": True}
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    return receive
 
 
-def assert_refused(response: httpx.Response) -> None:
-    assert response.status_code == 413
-    assert response.headers["content-type"] == "application/json"
-    (error,) = response.json()["errors"]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert str(LIMIT) in error["message"]
+def test_a_declared_length_within_the_limit_is_returned() -> None:
+    assert declared_length({"content-length": str(LIMIT)}, LIMIT) == LIMIT
+    assert declared_length({}, LIMIT) is None
 
 
-async def test_small_body_passes(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", content=b"{}" * 10)
-    assert response.status_code == 200
-    assert response.json() == {"size": 20}
+def test_a_declared_length_over_the_limit_is_413_naming_the_limit() -> None:
+    with pytest.raises(Refused) as refused:
+        declared_length({"content-length": str(LIMIT + 1)}, LIMIT)
+    assert (refused.value.status, refused.value.code) == (413, "BAD_USER_INPUT")
+    assert str(LIMIT) in refused.value.message
+    assert refused.value.headers == {"connection": "close"}
 
 
-async def test_body_of_exactly_the_limit_passes(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", content=b"x" * LIMIT)
-    assert response.json() == {"size": LIMIT}
+@pytest.mark.parametrize("value", ["-5", "12x", "", "1e3", "²"])
+def test_a_declared_length_that_is_not_a_number_is_400(value: str) -> None:
+    with pytest.raises(Refused) as refused:
+        declared_length({"content-length": value}, LIMIT)
+    assert (refused.value.status, refused.value.code) == (400, "BAD_REQUEST")
+    assert "Content-Length" in refused.value.message
 
 
-async def test_get_without_body_passes(client: httpx.AsyncClient) -> None:
-    response = await client.get("/graphql", params={"query": "{ __typename }"})
-    assert response.json() == {"size": 0}
+async def test_a_chunked_body_within_the_limit_is_joined() -> None:
+    body = await read_body(messages(b"a" * 50, b"b" * 50), max_bytes=LIMIT, within=1.0)
+    assert body == b"a" * 50 + b"b" * 50
 
 
-async def test_declared_too_large_is_refused_before_the_app_runs(
-    client: httpx.AsyncClient, echo: Echo
-) -> None:
-    response = await client.post("/graphql", content=b"x" * (LIMIT + 1))
-    assert_refused(response)
-    assert echo.calls == 0
+async def test_an_empty_body_is_read() -> None:
+    assert await read_body(messages(b""), max_bytes=LIMIT, within=1.0) == b""
 
 
-async def test_chunked_body_exceeding_the_limit_is_refused(
-    client: httpx.AsyncClient, echo: Echo
-) -> None:
-    request = client.build_request("POST", "/graphql", content=chunks(40, 3))
-    assert "content-length" not in request.headers  # nothing declared: it must be counted
-    response = await client.send(request)
-    assert_refused(response)
-    assert echo.calls == 1  # cut off while the app was reading
+async def test_a_chunked_body_over_the_limit_is_413_as_soon_as_it_passes_it() -> None:
+    with pytest.raises(Refused) as refused:
+        # the third chunk would fail the test if it were read: the refusal comes first
+        await read_body(
+            messages(b"x" * 60, b"x" * 41, then={"type": "boom"}), max_bytes=LIMIT, within=1.0
+        )
+    assert (refused.value.status, refused.value.code) == (413, "BAD_USER_INPUT")
+    assert str(LIMIT) in refused.value.message
 
 
-async def test_chunked_body_within_the_limit_passes(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", content=chunks(25, 4))
-    assert response.status_code == 200
-    assert response.json() == {"size": 100}
+async def test_a_slow_body_is_408_after_the_timeout_for_the_whole_body() -> None:
+    started = time.monotonic()
+    with pytest.raises(Refused) as refused:
+        await read_body(stalled_after(b'{"query": '), max_bytes=LIMIT, within=0.2)
+    assert 0.15 < time.monotonic() - started < 1.0
+    assert (refused.value.status, refused.value.code) == (408, "REQUEST_TIMEOUT")
+    assert "0.2 seconds" in refused.value.message
 
 
-async def test_non_numeric_content_length_is_refused() -> None:
-    sent: list[dict[str, object]] = []
+async def test_a_client_that_leaves_mid_body_is_disconnected() -> None:
+    with pytest.raises(Disconnected):
+        await read_body(
+            messages(b"x", then={"type": "http.disconnect"}), max_bytes=LIMIT, within=1.0
+        )
 
-    async def app(scope: object, receive: object, send: object) -> None:
-        raise AssertionError("the app must not run")
 
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+async def test_a_refusal_is_sent_as_a_coded_json_error() -> None:
+    sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "headers": [(b"content-length", b"-5")]}
-    await BodySizeLimit(app, max_bytes=LIMIT)(scope, receive, send)
-    assert sent[0]["status"] == 413
-
-
-async def test_non_http_scopes_pass_straight_through() -> None:
-    seen: list[str] = []
-
-    async def app(scope: dict[str, object], receive: object, send: object) -> None:
-        seen.append(str(scope["type"]))
-
-    async def receive() -> dict[str, object]:
-        return {}
-
-    async def send(message: object) -> None:
-        raise AssertionError("nothing to send")
-
-    await BodySizeLimit(app, max_bytes=LIMIT)({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
-    assert seen == ["lifespan"]
+    await send_refusal(send, Refused(415, "BAD_REQUEST", "nope", {"allow": "POST"}))
+    start, body = sent
+    assert start["status"] == 415
+    headers = dict(start["headers"])
+    assert headers[b"content-type"] == b"application/json"
+    assert headers[b"allow"] == b"POST"
+    assert int(headers[b"content-length"]) == len(body["body"])
+    assert json.loads(body["body"]) == {
+        "errors": [{"message": "nope", "extensions": {"code": "BAD_REQUEST"}}]
+    }
