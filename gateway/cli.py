@@ -18,8 +18,9 @@ from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifi
 from gateway.app import create_app
 from gateway.asgi import CONFIG_VARIABLE
 from gateway.cache_store import build_store
+from gateway.ids import new_id_key
 from gateway.invalidation import invalidate_person
-from gateway.settings import GatewaySettings, load_settings, parse_settings
+from gateway.settings import GatewaySettings, load_settings
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
 from simulators.runner import RunningEstate
 from simulators.server import run
@@ -75,10 +76,13 @@ async def serve_gateway(
 
 
 def start_estate(people: int, seed: int, config: Path, base_port: int) -> RunningEstate:
+    """Start the estate and write its config (credentials and the id key: owner-only)."""
     estate = generate_estate(seed=seed, people=people)
     running = RunningEstate(estate, base_port=base_port).start()
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(running.config_toml(), encoding="utf-8")
+    config.touch(mode=0o600)
+    config.chmod(0o600)
+    config.write_text(running.config_toml({"id_key": new_id_key()}), encoding="utf-8")
     return running
 
 
@@ -86,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     running = start_estate(args.people, args.seed, args.config, args.base_port)
     try:
-        settings = parse_settings({"regions": running.region_tables()})
+        settings = load_settings(args.config)
         examples = example_people(running.estate)
         url = f"http://{args.host}:{args.port}/graphql"
         systems = len(running.systems)
