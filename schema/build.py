@@ -6,16 +6,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
+from schema.cost import cost_rule, shape_rule
 from schema.errors import GatewayErrors
 from schema.query import Query
 
@@ -35,23 +34,34 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 5000,
+    max_cost: int = 1500,
+    regions: int = 7,
+    max_page_size: int = 100,
     introspection: bool = True,
 ) -> strawberry.Schema:
-    """The offender graph schema; depth, aliases and tokens limited, introspection switchable.
+    """The offender graph schema; depth, aliases, tokens and cost limited, introspection
+    switchable.
 
-    Aliases fan out: every ``offender`` field asks every region, so a query of a thousand aliases
-    would make a thousand lookups. The cost limits of the security work will refine this.
+    Aliases fan out: every ``offender`` field asks every region. The cost rule
+    (:mod:`schema.cost`) weighs that fan-out over ``regions`` before execution; depth and aliases
+    are limited by a rule of the same module (strawberry's limiters are exponential in nested
+    fragment spreads).
 
-    Validation results are cached per document. Parsing is not: strawberry's ``ParserCache``
-    raises syntax errors outside the operation hook, where they would escape our error codes.
+    The validation rules are built once, here: strawberry's ``ValidationCache`` keys its results
+    by the rule classes, so rules made per request would never hit it. Parsing is not cached:
+    strawberry's ``ParserCache`` raises syntax errors outside the operation hook, where they
+    would escape our error codes.
     """
-    extensions: list[Any] = [
-        GatewayErrors,
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ValidationCache(maxsize=1024),
+    rules: list[type[ASTValidationRule]] = [
+        shape_rule(max_depth, max_aliases),
+        cost_rule(max_cost, regions, max_page_size),
     ]
     if not introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Any] = [
+        GatewayErrors,
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=1024),
+    ]
     return GatewaySchema(query=Query, extensions=extensions)

@@ -1,0 +1,230 @@
+"""A query's cost, weighed before execution: the estimated number of region operations.
+
+With ``R`` configured regions:
+
+- ``offender(...)`` costs ``R`` (finding the person in every region) plus ``R`` per **kind of
+  fact** its selection asks for (:data:`schema.offender.FIELD_KINDS`: ``status`` needs custody and
+  supervision, ``timeline`` movements and supervision, ``custody``, ``supervision``, ``alerts``
+  and ``offenderManager`` one kind each). A kind is fetched once per person, so ``status`` with
+  ``custody`` is 2 kinds, not 3. Identifiers, names, ``records``, ``sources`` and ``id`` are free.
+- ``offenders(first: N)`` costs ``R`` (the search) plus ``N x (R + kinds x R)``: each person on
+  the page is completed in every region, then asked for the kinds under ``edges { node }``.
+  ``N`` is the literal (0 when outside ``1..max_page_size``: the service refuses it before asking
+  any region), ``max_page_size`` when it is a variable (validation does not see variables), or
+  the argument's default.
+- Every other field is free. Fragments, named and inline, are followed; root fields add up per
+  response key (aliases), as the executor runs them; directives are ignored (the worst case).
+
+An operation over ``max_cost`` is refused with ``QUERY_TOO_COSTLY`` (``cost`` and ``maxCost`` in
+its extensions) before any resolver runs.
+
+:func:`shape_rule` limits depth (``QUERY_TOO_DEEP``) and aliases (``QUERY_TOO_COSTLY``) with the
+semantics of strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter``, but in linear time:
+those follow every fragment spread anew, so 30 fragments that each spread the next twice (a few
+hundred tokens) take hours to validate. Here each fragment is measured once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+from graphql.language.visitor import SKIP, VisitorAction
+
+from connectors.base import Capability
+from schema.offender import FIELD_KINDS
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def cost_rule(max_cost: int, regions: int, max_page_size: int) -> type[ValidationRule]:
+    """The validation rule refusing operations that cost more than ``max_cost``. Build it once
+    per schema: validation results are cached per (document, rule classes)."""
+
+    class QueryCostRule(ValidationRule):
+        def enter_operation_definition(
+            self, node: OperationDefinitionNode, *_args: Any
+        ) -> VisitorAction:
+            cost = Weigher(self.context, regions, max_page_size).operation(node)
+            if cost > max_cost:
+                self.report_error(
+                    GraphQLError(
+                        f"Query cost {cost} exceeds the maximum cost {max_cost} "
+                        "(estimated region operations).",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
+                    )
+                )
+            return SKIP
+
+    return QueryCostRule
+
+
+class Weigher:
+    """Weighs one operation of a validated document (see the module docstring)."""
+
+    def __init__(self, context: ValidationContext, regions: int, max_page_size: int) -> None:
+        self.context = context
+        self.regions = regions
+        self.max_page_size = max_page_size
+
+    def operation(self, node: OperationDefinitionNode) -> int:
+        cost = 0
+        for fields in self.by_response_key(node.selection_set).values():
+            field = fields[0].name.value
+            if field == "offender":
+                cost += self.regions * (1 + len(self.kinds(fields)))
+            elif field == "offenders":
+                nodes = self.children(self.children(fields, "edges"), "node")
+                person = self.regions * (1 + len(self.kinds(nodes)))
+                cost += self.regions + self.page_size(fields[0]) * person
+        return cost
+
+    def page_size(self, field: FieldNode) -> int:
+        for argument in field.arguments or ():
+            if argument.name.value == "first":
+                if not isinstance(argument.value, IntValueNode):
+                    return self.max_page_size
+                first = int(argument.value.value)
+                return first if 1 <= first <= self.max_page_size else 0
+        return self.default_page_size()
+
+    def default_page_size(self) -> int:
+        query = self.context.schema.query_type
+        field = query.fields.get("offenders") if query else None
+        argument = field.args.get("first") if field else None
+        default = argument.default_value if argument else None
+        return default if isinstance(default, int) else DEFAULT_PAGE_SIZE
+
+    def kinds(self, fields: Iterable[FieldNode]) -> set[Capability]:
+        """The fact kinds the selections of ``fields`` (Offender fields) ask for."""
+        found: set[Capability] = set()
+        for child in self.fields_of(fields):
+            found.update(FIELD_KINDS.get(child.name.value, ()))
+        return found
+
+    def children(self, fields: Iterable[FieldNode], name: str) -> list[FieldNode]:
+        """Every field called ``name`` (whatever its alias) under ``fields``."""
+        return [child for child in self.fields_of(fields) if child.name.value == name]
+
+    def fields_of(self, fields: Iterable[FieldNode]) -> Iterator[FieldNode]:
+        visited: set[str] = set()
+        for field in fields:
+            if field.selection_set:
+                yield from self.collect(field.selection_set, visited)
+
+    def by_response_key(self, selection_set: SelectionSetNode) -> dict[str, list[FieldNode]]:
+        """The fields of a selection set grouped as the executor merges them."""
+        grouped: dict[str, list[FieldNode]] = {}
+        for field in self.collect(selection_set, set()):
+            key = field.alias.value if field.alias else field.name.value
+            grouped.setdefault(key, []).append(field)
+        return grouped
+
+    def collect(self, selection_set: SelectionSetNode, visited: set[str]) -> Iterator[FieldNode]:
+        """The fields of a selection set through its fragments, each named fragment once (as
+        the executor collects them; this also stops cycles and fragment bombs)."""
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                yield from self.collect(selection.selection_set, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.context.get_fragment(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                yield from self.collect(fragment.selection_set, visited)
+
+
+def shape_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
+    """The validation rule refusing operations deeper than ``max_depth`` (fields nested in
+    fields; leaves and introspection fields are 0) or with more than ``max_aliases`` aliases
+    (counted through every fragment spread). Build it once per schema."""
+
+    class QueryShapeRule(ValidationRule):
+        def enter_operation_definition(
+            self, node: OperationDefinitionNode, *_args: Any
+        ) -> VisitorAction:
+            shape = Shape(self.context)
+            name = node.name.value if node.name else "anonymous"
+            if shape.depth(node.selection_set) > max_depth:
+                self.report_error(
+                    GraphQLError(
+                        f"'{name}' exceeds maximum operation depth of {max_depth}",
+                        node,
+                        extensions={"code": "QUERY_TOO_DEEP"},
+                    )
+                )
+            aliases = shape.aliases(node.selection_set)
+            if aliases > max_aliases:
+                self.report_error(
+                    GraphQLError(
+                        f"{aliases} aliases found. Allowed: {max_aliases}",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY"},
+                    )
+                )
+            return SKIP
+
+    return QueryShapeRule
+
+
+class Shape:
+    """Depth and alias count of selection sets, each named fragment measured once (a fragment
+    in a cycle, which validation refuses anyway, counts as empty)."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        self.context = context
+        self._depths: dict[str, int] = {}
+        self._aliases: dict[str, int] = {}
+
+    def depth(self, selection_set: SelectionSetNode) -> int:
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.selection_set and not selection.name.value.startswith("__"):
+                    deepest = max(deepest, 1 + self.depth(selection.selection_set))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self.depth(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment(selection, self._depths, self.depth))
+        return deepest
+
+    def aliases(self, selection_set: SelectionSetNode) -> int:
+        count = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                count += 1 if selection.alias else 0
+                if selection.selection_set:
+                    count += self.aliases(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                count += self.aliases(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                count += self._fragment(selection, self._aliases, self.aliases)
+        return count
+
+    def _fragment(
+        self,
+        spread: FragmentSpreadNode,
+        memo: dict[str, int],
+        measure: Callable[[SelectionSetNode], int],
+    ) -> int:
+        name = spread.name.value
+        if name not in memo:
+            memo[name] = 0  # while it is measured: a cycle back to it counts as empty
+            fragment = self.context.get_fragment(name)
+            memo[name] = measure(fragment.selection_set) if fragment else 0
+        return memo[name]
