@@ -75,10 +75,9 @@ def classify(error: GraphQLError) -> GraphQLError:
             path=error.path,
             extensions={"code": "INTERNAL_ERROR"},
         )
-    if "exceeds maximum operation depth" in error.message:
-        code = "QUERY_TOO_DEEP"
-    elif "aliases found. Allowed:" in error.message or "contains more than" in error.message:
-        code = "QUERY_TOO_COSTLY"  # MaxAliasesLimiter, and the parser's token or length cap
+    if "contains more than" in error.message:
+        code = "QUERY_TOO_COSTLY"  # the parser's token or length cap (depth, aliases and cost
+        # refusals come from schema/cost.py with their code already set)
     elif error.message.startswith("Syntax Error"):
         code = "GRAPHQL_PARSE_FAILED"
     else:
