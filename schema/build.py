@@ -14,7 +14,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from schema.cost import cost_rule, shape_rule
+from schema.cost import cost_limit, shape_rule
 from schema.errors import GatewayErrors
 from schema.query import Query
 
@@ -54,7 +54,6 @@ def build_schema(
     """
     rules: list[type[ASTValidationRule]] = [
         shape_rule(max_depth, max_aliases),
-        cost_rule(max_cost, regions, max_page_size),
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -63,5 +62,6 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
+        cost_limit(max_cost, regions, max_page_size),
     ]
     return GatewaySchema(query=Query, extensions=extensions)

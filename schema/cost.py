@@ -9,14 +9,15 @@ With ``R`` configured regions:
   ``custody`` is 2 kinds, not 3. Identifiers, names, ``records``, ``sources`` and ``id`` are free.
 - ``offenders(first: N)`` costs ``R`` (the search) plus ``N x (R + kinds x R)``: each person on
   the page is completed in every region, then asked for the kinds under ``edges { node }``.
-  ``N`` is the literal (0 when outside ``1..max_page_size``: the service refuses it before asking
-  any region), ``max_page_size`` when it is a variable (validation does not see variables), or
-  the argument's default.
+  ``N`` is the literal or the variable's value (0 when outside ``1..max_page_size``: the service
+  refuses it before asking any region), or the argument's default.
 - Every other field is free. Fragments, named and inline, are followed; root fields add up per
   response key (aliases), as the executor runs them; directives are ignored (the worst case).
 
 An operation over ``max_cost`` is refused with ``QUERY_TOO_COSTLY`` (``cost`` and ``maxCost`` in
-its extensions) before any resolver runs.
+its extensions) before any resolver runs. The weighing runs as the first step of execution
+(:func:`cost_limit`, a schema extension), not as a validation rule: validation never sees the
+variables, and a page size given as ``$first`` is how front-ends write their queries.
 
 :func:`shape_rule` limits depth (``QUERY_TOO_DEEP``) and aliases (``QUERY_TOO_COSTLY``) with the
 semantics of strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter``, but in linear time:
@@ -26,11 +27,14 @@ hundred tokens) take hours to validate. Here each fragment is measured once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
+    ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
@@ -39,47 +43,72 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
 )
 from graphql.language.visitor import SKIP, VisitorAction
+from strawberry.extensions import SchemaExtension
 
 from connectors.base import Capability
 from schema.offender import FIELD_KINDS
 
-DEFAULT_PAGE_SIZE = 20
+DEFAULT_PAGE_SIZE = 20  # the default of offenders(first:)
 
 
-def cost_rule(max_cost: int, regions: int, max_page_size: int) -> type[ValidationRule]:
-    """The validation rule refusing operations that cost more than ``max_cost``. Build it once
-    per schema: validation results are cached per (document, rule classes)."""
+def cost_limit(max_cost: int, regions: int, max_page_size: int) -> type[SchemaExtension]:
+    """A schema extension refusing an operation that costs more than ``max_cost``, weighed with
+    its variables once the document is valid and before any resolver runs."""
 
-    class QueryCostRule(ValidationRule):
-        def enter_operation_definition(
-            self, node: OperationDefinitionNode, *_args: Any
-        ) -> VisitorAction:
-            cost = Weigher(self.context, regions, max_page_size).operation(node)
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
+    class QueryCost(SchemaExtension):
+        def on_execute(self) -> Iterator[None]:
+            context = self.execution_context
+            document = context.graphql_document
+            operation = _operation(document, context.operation_name) if document else None
+            if document is not None and operation is not None:
+                weigher = Weigher(document, context.variables or {}, regions, max_page_size)
+                cost = weigher.operation(operation)
+                if cost > max_cost:
+                    error = GraphQLError(
                         f"Query cost {cost} exceeds the maximum cost {max_cost} "
                         "(estimated region operations).",
-                        node,
+                        operation,
                         extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
                     )
-                )
-            return SKIP
+                    context.result = ExecutionResult(data=None, errors=[error])
+            yield
 
-    return QueryCostRule
+    return QueryCost
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation the executor will run (None when it cannot pick one: it reports that)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == name), None)
 
 
 class Weigher:
     """Weighs one operation of a validated document (see the module docstring)."""
 
-    def __init__(self, context: ValidationContext, regions: int, max_page_size: int) -> None:
-        self.context = context
+    def __init__(
+        self,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        regions: int,
+        max_page_size: int,
+    ) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.variables = variables
         self.regions = regions
         self.max_page_size = max_page_size
 
     def operation(self, node: OperationDefinitionNode) -> int:
+        for definition in node.variable_definitions or ():
+            name = definition.variable.name.value
+            if name not in self.variables and isinstance(definition.default_value, IntValueNode):
+                self.variables = {**self.variables, name: int(definition.default_value.value)}
         cost = 0
         for fields in self.by_response_key(node.selection_set).values():
             field = fields[0].name.value
@@ -94,18 +123,17 @@ class Weigher:
     def page_size(self, field: FieldNode) -> int:
         for argument in field.arguments or ():
             if argument.name.value == "first":
-                if not isinstance(argument.value, IntValueNode):
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    first = self.variables.get(value.name.value, DEFAULT_PAGE_SIZE)
+                elif isinstance(value, IntValueNode):
+                    first = int(value.value)
+                else:
                     return self.max_page_size
-                first = int(argument.value.value)
+                if not isinstance(first, int) or isinstance(first, bool):
+                    return self.max_page_size
                 return first if 1 <= first <= self.max_page_size else 0
-        return self.default_page_size()
-
-    def default_page_size(self) -> int:
-        query = self.context.schema.query_type
-        field = query.fields.get("offenders") if query else None
-        argument = field.args.get("first") if field else None
-        default = argument.default_value if argument else None
-        return default if isinstance(default, int) else DEFAULT_PAGE_SIZE
+        return DEFAULT_PAGE_SIZE
 
     def kinds(self, fields: Iterable[FieldNode]) -> set[Capability]:
         """The fact kinds the selections of ``fields`` (Offender fields) ask for."""
@@ -142,7 +170,7 @@ class Weigher:
                 yield from self.collect(selection.selection_set, visited)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.context.get_fragment(name)
+                fragment = self.fragments.get(name)
                 if name in visited or fragment is None:
                     continue
                 visited.add(name)

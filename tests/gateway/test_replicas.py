@@ -33,7 +33,16 @@ query($id: String!) {
 def start_gateway(config: Path) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -58,7 +67,11 @@ def replicas(running_estate: RunningEstate, tmp_path: Path) -> Iterator[tuple[st
     config.write_text(
         running_estate.config_toml(
             {"request_deadline": 3.0},
-            cache={"url": redis_url, "namespace": f"test-{uuid.uuid4().hex[:8]}", "default_ttl": 60},
+            cache={
+                "url": redis_url,
+                "namespace": f"test-{uuid.uuid4().hex[:8]}",
+                "default_ttl": 60,
+            },
             resilience={"probe_interval": 30.0, "open_seconds": 30.0},
         ),
         encoding="utf-8",

@@ -25,11 +25,13 @@ EVERY_FIELD = (
 EVERY_KIND = 5  # custody, supervision, movements, alerts, managers
 
 
-async def errors_of(query: str, max_cost: int = 0, **variables: Any) -> list[dict[str, Any]]:
+async def errors_of(
+    query: str, max_cost: int = 0, operation_name: str | None = None, **variables: Any
+) -> list[dict[str, Any]]:
     """The formatted errors of ``query`` against a schema of 7 regions; no resolver runs when
-    validation fails, so no context is needed."""
+    the query is refused, so no context is needed."""
     schema = build_schema(max_cost=max_cost, regions=REGIONS, max_page_size=100)
-    result = await schema.execute(query, variable_values=variables)
+    result = await schema.execute(query, variable_values=variables, operation_name=operation_name)
     return [dict(e.formatted) for e in result.errors or []]
 
 
@@ -94,9 +96,11 @@ async def test_a_search_without_nodes_still_pays_for_completing_the_page() -> No
     assert await cost_of('{ offenders(name: "S", first: 3) { totalCount } }') == 7 + 3 * 7
 
 
-async def test_a_page_size_given_as_a_variable_is_weighed_at_the_maximum_page_size() -> None:
-    query = 'query($n: Int! = 1) { offenders(name: "S", first: $n) { edges { node { id } } } }'
-    assert await cost_of(query, n=1) == REGIONS + 100 * REGIONS
+async def test_a_page_size_given_as_a_variable_is_weighed_with_its_value() -> None:
+    query = 'query($n: Int! = 3) { offenders(name: "S", first: $n) { edges { node { status } } } }'
+    assert await cost_of(query, n=7) == REGIONS + 7 * (REGIONS + 2 * REGIONS)
+    assert await cost_of(query) == REGIONS + 3 * (REGIONS + 2 * REGIONS)  # the default value
+    assert await cost_of(query, n=1000) == REGIONS  # out of range: refused by the service
 
 
 async def test_named_and_inline_fragments_are_followed_at_every_level() -> None:
@@ -125,10 +129,10 @@ async def test_fields_merged_under_one_response_key_are_weighed_once() -> None:
     assert await cost_of(query) == REGIONS + 3 * REGIONS
 
 
-async def test_every_operation_of_a_document_is_weighed() -> None:
+async def test_the_operation_that_runs_is_weighed() -> None:
     cheap = "query A { regions { name } }"
     costly = 'query B { offenders(name: "S", first: 100) { edges { node { status } } } }'
-    errors = await errors_of(cheap + " " + costly, max_cost=1500)
+    errors = await errors_of(cheap + " " + costly, max_cost=1500, operation_name="B")
     assert [e["extensions"]["cost"] for e in errors] == [7 + 100 * 21]
 
 

@@ -74,7 +74,8 @@ async def test_a_region_filter_searches_only_that_region_and_completes_people_ev
     b = region("b", person("b", "b1", NOMS, surname="Smyth"))
     data = await run(
         [a, b],
-        '{ offenders(name: "Smith", region: "a") { totalCount edges { node { records { region } } } } }',
+        '{ offenders(name: "Smith", region: "a") { totalCount '
+        "edges { node { records { region } } } } }",
     )
     assert data["offenders"]["totalCount"] == 1
     assert b.count(Capability.SEARCH_PEOPLE) == 0
