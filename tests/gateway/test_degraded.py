@@ -237,3 +237,41 @@ def test_every_region_down_is_still_an_answer_not_a_500(
     assert ready.status_code == 503
     assert ready.json()["ready"] is False
     assert person
+
+
+def test_an_open_breaker_stops_the_waiting_and_the_probe_closes_it_without_traffic(
+    estate: Estate, running_estate: RunningEstate
+) -> None:
+    system = "prison-north"
+    group, url = serve_gateway(
+        running_estate,
+        region_timeout=0.5,
+        resilience={"probe_interval": 0.2, "open_seconds": 0.5, "failure_threshold": 2},
+        request_deadline=DEADLINE,
+    )
+    ready = url.removesuffix("/graphql") + "/ready"
+    faults = running_estate.systems[system].url + "_sim/faults"
+    people = [p for p in spanning_people(estate, 400) if system in p.slices][-3:]
+    try:
+        httpx.put(faults, json={"latency_ms": 3000}, timeout=5).raise_for_status()
+        deadline = time.monotonic() + 10
+        while httpx.get(ready).json()["regions"][system]["breaker"] != "OPEN":
+            assert time.monotonic() < deadline, "the breaker did not open"
+            post(url, OFFENDER, id=people[0].noms)
+        body, elapsed = post(url, OFFENDER, id=people[1].noms)
+        assert elapsed < 0.45  # the region's 0.5 s timeout is no longer waited for
+        mine = [e for e in body["errors"] if e["extensions"]["region"] == system]
+        assert mine and all(e["extensions"].get("breaker") == "open" for e in mine)
+        httpx.put(faults, json=HEALTHY, timeout=5).raise_for_status()
+        deadline = time.monotonic() + 10
+        while True:  # no lookups from here on: only the background probe asks the region
+            state = httpx.get(ready).json()["regions"][system]
+            if (state["status"], state["breaker"]) == ("UP", "CLOSED"):
+                break
+            assert time.monotonic() < deadline, f"the probe did not close the breaker: {state}"
+            time.sleep(0.1)
+        body, _ = post(url, OFFENDER, id=people[2].noms)
+        assert "errors" not in body
+    finally:
+        httpx.put(faults, json=HEALTHY, timeout=5)
+        group.stop()
