@@ -3,13 +3,19 @@ regions fail, per-region outcomes, error paths, conflicts and amplification."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from connectors.base import Capability
+import pytest
+
+from connectors.base import Capability, PersonSearch
 from connectors.errors import RegionUnavailable, UpstreamInvalid
-from connectors.identifiers import Identifier, IdentifierKind
-from connectors.records import SystemKind
+from connectors.identifiers import Identifier, IdentifierKind, InvalidIdentifier, parse_identifier
+from connectors.records import Movement, PersonName, PersonRecord, SystemKind
+from gateway.inputs import BadInput
+from gateway.service import OffenderService
 from gateway.settings import CacheSettings
 from tests.gateway.inprocess import (
     FakeRegion,
@@ -199,8 +205,6 @@ async def test_a_stale_answer_stands_in_for_a_failed_region_and_is_marked() -> N
         cache=CacheSettings(enabled=True, default_ttl=0.05, stale_grace=60),
     )
     await gateway.execute(QUERY, id=NOMS.value)
-    import asyncio
-
     await asyncio.sleep(0.1)  # every answer is past its freshness, within the grace
     probation_a.fail[C.FIND_BY_IDENTIFIERS] = RegionUnavailable("probation-a", "down")
     probation_a.fail[C.SUPERVISION_FOR] = UpstreamInvalid("probation-a", "garbage")
@@ -239,3 +243,353 @@ async def test_a_search_with_a_region_down_has_no_total_and_says_so() -> None:
     } <= paths(errors)
     [edge] = data["offenders"]["edges"]
     assert {r["localId"] for r in edge["node"]["records"]} == {"P1", "A1"}
+
+
+# ---- timeline, list failures, status completeness ---------------------------------------------
+TIMELINE = """
+query($id: String!) {
+  offender(identifier: $id) { timeline { date type description region location } }
+}
+"""
+
+
+def moved(on: date, kind: str, to: str) -> Movement:
+    return Movement("prison", "P1", on, kind, "COURT", to, f"{kind.lower()} to {to}")
+
+
+def timeline_estate() -> tuple[FakeRegion, FakeRegion, FakeRegion]:
+    prison, probation_a, probation_b = estate()
+    prison.facts[C.MOVEMENTS_FOR] = [
+        moved(date(2026, 5, 1), "RELEASED", "OUT"),
+        moved(date(2020, 1, 1), "ADMISSION", "MDI"),
+    ]
+    prison.capabilities = prison.capabilities | {C.MOVEMENTS_FOR}  # type: ignore[misc]
+    return prison, probation_a, probation_b
+
+
+async def test_the_timeline_merges_movements_and_supervision_of_every_region() -> None:
+    data, errors = await Gateway(timeline_estate()).execute(TIMELINE, id=NOMS.value)
+    assert errors == []
+    assert data["offender"]["timeline"] == [
+        {
+            "date": "2020-01-01",
+            "type": "ADMISSION",
+            "description": "admission to MDI",
+            "region": "prison",
+            "location": "MDI",
+        },
+        {
+            "date": "2026-05-01",
+            "type": "RELEASED",
+            "description": "released to OUT",
+            "region": "prison",
+            "location": "OUT",
+        },
+        {
+            "date": "2026-05-01",
+            "type": "SUPERVISION_STARTED",
+            "description": "licence started",
+            "region": "probation-a",
+            "location": "N07",
+        },
+    ]
+
+
+async def test_the_timeline_reports_movement_and_supervision_failures_of_each_region() -> None:
+    prison, probation_a, probation_b = timeline_estate()
+    prison.fail[C.MOVEMENTS_FOR] = UpstreamInvalid("prison", "garbage")
+    data, errors = await Gateway([prison, probation_a, probation_b]).execute(
+        TIMELINE, id=NOMS.value
+    )
+    assert [e["type"] for e in data["offender"]["timeline"]] == ["SUPERVISION_STARTED"]
+    assert paths(errors) == {(("offender", "timeline"), "prison", "DETAILS")}
+    prison, probation_a, probation_b = timeline_estate()
+    probation_a.fail[C.SUPERVISION_FOR] = UpstreamInvalid("probation-a", "garbage")
+    data, errors = await Gateway([prison, probation_a, probation_b]).execute(
+        TIMELINE, id=NOMS.value
+    )
+    assert [e["type"] for e in data["offender"]["timeline"]] == ["ADMISSION", "RELEASED"]
+    assert paths(errors) == {(("offender", "timeline"), "probation-a", "DETAILS")}
+
+
+async def test_a_custody_failure_makes_status_unknown_and_costs_the_custody_list() -> None:
+    prison, probation_a, probation_b = estate()
+    prison.fail[C.CUSTODY_FOR] = UpstreamInvalid("prison", "garbage")
+    data, errors = await Gateway([prison, probation_a, probation_b]).execute(QUERY, id=NOMS.value)
+    offender = data["offender"]
+    assert offender["status"] == "UNKNOWN"
+    assert offender["custody"] == []
+    assert offender["offenderManager"] == {"staffCode": "COM001"}
+    assert paths(errors) == {
+        (("offender", "status"), "prison", "DETAILS"),
+        (("offender", "custody"), "prison", "DETAILS"),
+    }
+    assert outcomes(offender)["prison"] == ("FAILED", "UPSTREAM_INVALID", "DETAILS")
+
+
+async def test_an_alerts_failure_costs_only_the_alerts_list() -> None:
+    prison, probation_a, probation_b = estate()
+    probation_a.fail[C.ALERTS_FOR] = UpstreamInvalid("probation-a", "garbage")
+    data, errors = await Gateway([prison, probation_a, probation_b]).execute(QUERY, id=NOMS.value)
+    offender = data["offender"]
+    assert offender["status"] == "ON_LICENCE"
+    assert offender["alerts"] == []
+    assert paths(errors) == {(("offender", "alerts"), "probation-a", "DETAILS")}
+
+
+async def test_a_manager_failure_makes_the_manager_null_with_the_error() -> None:
+    prison, probation_a, probation_b = estate()
+    probation_b.fail[C.MANAGERS_FOR] = UpstreamInvalid("probation-b", "garbage")
+    probation_b.records = [person("probation-b", "B1", NOMS)]
+    data, errors = await Gateway([prison, probation_a, probation_b]).execute(QUERY, id=NOMS.value)
+    offender = data["offender"]
+    assert offender["offenderManager"] is None
+    assert offender["status"] == "ON_LICENCE"
+    assert paths(errors) == {(("offender", "offenderManager"), "probation-b", "DETAILS")}
+
+
+async def test_a_stale_detail_behind_a_fresh_identity_answer_marks_the_region_stale() -> None:
+    prison, probation_a, probation_b = estate()
+    gateway = Gateway(
+        [prison, probation_a, probation_b],
+        cache=CacheSettings(enabled=True, default_ttl=0.05, stale_grace=60),
+    )
+    await gateway.execute(QUERY, id=NOMS.value)
+    await asyncio.sleep(0.1)
+    probation_a.fail[C.SUPERVISION_FOR] = UpstreamInvalid("probation-a", "garbage")
+    data, errors = await gateway.execute(QUERY, id=NOMS.value)
+    assert errors == []
+    assert data["offender"]["status"] == "ON_LICENCE"
+    assert outcomes(data["offender"]) == {
+        "prison": ("OK", None, None),
+        "probation-a": ("STALE", None, None),
+        "probation-b": ("OK", None, None),
+    }
+
+
+# ---- records, sources ----------------------------------------------------------------------------
+RECORDS = """
+query($id: String!) {
+  offender(identifier: $id) { records { region localId fetchedAt } sources { region outcome } }
+}
+"""
+
+
+async def test_each_record_says_when_its_region_answered() -> None:
+    data, errors = await Gateway(estate()).execute(RECORDS, id=NOMS.value)
+    assert errors == []
+    records = data["offender"]["records"]
+    assert [(r["region"], r["localId"]) for r in records] == [
+        ("prison", "P1"),
+        ("probation-a", "A1"),
+    ]
+    assert all(isinstance(r["fetchedAt"], str) for r in records)
+
+
+class CrnRefusingRegion(FakeRegion):
+    """Finds by NOMS number, but its CRN lookups answer garbage."""
+
+    async def find_by_identifiers(
+        self, identifiers: Sequence[Identifier]
+    ) -> list[list[PersonRecord]]:
+        if any(i.kind is IdentifierKind.CRN for i in identifiers):
+            self.calls.append((C.FIND_BY_IDENTIFIERS, tuple(identifiers)))
+            raise UpstreamInvalid(self.region, "garbage")
+        return await super().find_by_identifiers(identifiers)
+
+
+async def test_a_record_whose_region_then_failed_has_no_fetched_at() -> None:
+    _, probation_a, probation_b = estate()
+    prison = CrnRefusingRegion("prison", P.CUSTODY, [person("prison", "P1", NOMS)])
+    data, errors = await Gateway([prison, probation_a, probation_b]).execute(RECORDS, id=NOMS.value)
+    records = {r["localId"]: r["fetchedAt"] for r in data["offender"]["records"]}
+    assert records["P1"] is None and isinstance(records["A1"], str)
+    assert paths(errors) == {(("offender",), "prison", "IDENTITY")}
+
+
+async def test_a_region_that_cannot_look_people_up_is_skipped_with_that_reason() -> None:
+    prison, probation_a, probation_b = estate()
+    probation_b.capabilities = frozenset({C.SEARCH_PEOPLE})  # type: ignore[misc]
+    data, _ = await Gateway([prison, probation_a, probation_b]).execute(QUERY, id=NOMS.value)
+    [source] = [s for s in data["offender"]["sources"] if s["region"] == "probation-b"]
+    assert (source["outcome"], source["reason"]) == (
+        "SKIPPED",
+        "the region cannot look people up by identifier",
+    )
+
+
+async def test_a_conflict_error_names_the_record_it_did_not_merge() -> None:
+    prison, probation_a, probation_b = estate()
+    probation_b.records = [person("probation-b", "B1", NOMS, OTHER_CRN)]
+    _, errors = await Gateway([prison, probation_a, probation_b]).execute(QUERY, id=NOMS.value)
+    [conflict] = [e for e in errors if e["path"] == ["offender"]]
+    assert conflict["message"] == (
+        "Region 'probation-b': record B1 shares an identifier with this person but "
+        "contradicts another of theirs; it was not merged"
+    )
+    assert conflict["extensions"]["code"] == "IDENTITY_CONFLICT"
+
+
+# ---- identifiers ---------------------------------------------------------------------------------
+ID_ONLY = "query($id: String!) { offender(identifier: $id) { id } }"
+
+
+async def test_a_malformed_identifier_is_bad_identifier_with_the_parser_message() -> None:
+    with pytest.raises(InvalidIdentifier) as expected:
+        parse_identifier("A12")
+    data, errors = await Gateway(estate()).execute(ID_ONLY, id="A12")
+    assert data == {"offender": None}
+    assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+        (str(expected.value), "BAD_IDENTIFIER")
+    ]
+
+
+async def test_an_id_minted_from_a_record_cannot_be_looked_up_again() -> None:
+    gateway = Gateway(estate())
+    record_id = gateway.runtime.ids.encode_record("prison", "P9")
+    data, errors = await gateway.execute(ID_ONLY, id=record_id)
+    assert data == {"offender": None}
+    assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+        (
+            "this offender id names a record (prison P9) that holds no NOMS number, CRN, PNC or "
+            "CRO number, so it cannot be looked up again; search by name instead",
+            "BAD_IDENTIFIER",
+        )
+    ]
+
+
+async def test_an_id_minted_from_an_identifier_finds_the_person() -> None:
+    gateway = Gateway(estate())
+    first, _ = await gateway.execute(ID_ONLY, id=NOMS.value)
+    again, errors = await gateway.execute(ID_ONLY, id=first["offender"]["id"])
+    assert errors == []
+    assert again == first
+
+
+# ---- search --------------------------------------------------------------------------------------
+PAGE = """
+query($first: Int!, $region: String, $dob: Date) {
+  offenders(name: "Smith", first: $first, region: $region, dateOfBirth: $dob) {
+    totalCount pageInfo { hasNextPage } edges { node { id records { region localId } } }
+  }
+}
+"""
+
+
+def named(
+    region: str, local_id: str, forename: str, surname: str, *ids: Identifier
+) -> PersonRecord:
+    return PersonRecord(region, local_id, ids, PersonName(forename, surname), date(1980, 1, 1))
+
+
+async def test_a_search_passes_the_date_of_birth_to_every_region() -> None:
+    regions = estate()
+    _, errors = await Gateway(regions).execute(PAGE, first=5, dob="1980-01-01")
+    assert errors == []
+    for region in regions:
+        [query] = [keys[0] for c, keys in region.calls if c is C.SEARCH_PEOPLE]
+        assert query == PersonSearch(surname="Smith", forename=None, date_of_birth=date(1980, 1, 1))
+
+
+async def test_a_full_last_page_has_no_next_page() -> None:
+    prison, probation_a, probation_b = estate()
+    probation_b.records = [person("probation-b", "B1", OTHER_CRN)]
+    gateway = Gateway([prison, probation_a, probation_b])
+    data, errors = await gateway.execute(PAGE, first=2)
+    assert errors == []
+    assert data["offenders"]["totalCount"] == 2
+    assert data["offenders"]["pageInfo"] == {"hasNextPage": False}
+    data, _ = await gateway.execute(PAGE, first=1)
+    assert data["offenders"]["pageInfo"] == {"hasNextPage": True}
+
+
+@pytest.mark.parametrize("first", [1, 100])
+async def test_page_sizes_from_one_to_the_maximum_are_accepted(first: int) -> None:
+    data, errors = await Gateway(estate()).execute(PAGE, first=first)
+    assert errors == []
+    assert data["offenders"]["totalCount"] == 1
+
+
+@pytest.mark.parametrize("first", [0, 101])
+async def test_page_sizes_outside_one_to_the_maximum_are_refused(first: int) -> None:
+    _, errors = await Gateway(estate()).execute(PAGE, first=first)
+    assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+        ("first must be between 1 and 100", "BAD_USER_INPUT")
+    ]
+
+
+async def test_the_service_default_page_size_limit_is_one_hundred() -> None:
+    gateway = Gateway(estate())
+    context = gateway.runtime.context()
+    service = OffenderService(context.service.loaders, context.directory, gateway.runtime.ids)
+    with pytest.raises(BadInput, match=r"^first must be between 1 and 100$"):
+        await service.search("Smith", None, None, 101, None)
+    page = await service.search("Smith", None, None, 100, None)
+    assert page.total == 1
+
+
+async def test_an_unknown_region_is_refused_by_name() -> None:
+    _, errors = await Gateway(estate()).execute(PAGE, first=5, region="atlantis")
+    assert [(e["message"], e["extensions"]["code"]) for e in errors] == [
+        ("unknown region 'atlantis'; see the regions query", "BAD_USER_INPUT")
+    ]
+
+
+async def test_a_hit_without_identifiers_gets_an_id_minted_from_its_record() -> None:
+    prison, probation_a, probation_b = estate()
+    probation_b.records = [person("probation-b", "B9")]
+    gateway = Gateway([prison, probation_a, probation_b])
+    data, errors = await gateway.execute(PAGE, first=5, region="probation-b")
+    assert errors == []
+    [edge] = data["offenders"]["edges"]
+    assert gateway.runtime.ids.decode(edge["node"]["id"]) == ("probation-b", "B9")
+
+
+async def test_one_person_found_twice_on_a_page_is_shown_once_wherever_the_repeat_is() -> None:
+    # Ann and Cat Smith are one person, linked only by a "Smyth" record the search does not find;
+    # Bob Smith, between them in name order, is someone else.
+    crn_b = Identifier(IdentifierKind.CRN, "X222222")
+    prison = FakeRegion(
+        "prison",
+        P.CUSTODY,
+        [
+            named("prison", "P1", "Ann", "Smith", NOMS),
+            named("prison", "P2", "Bob", "Smith", OTHER_NOMS),
+            named("prison", "P3", "Cat", "Smith", crn_b),
+        ],
+    )
+    probation = FakeRegion(
+        "probation", P.PROBATION, [named("probation", "L1", "Ann", "Smyth", NOMS, crn_b)]
+    )
+    data, errors = await Gateway([prison, probation]).execute(PAGE, first=3)
+    assert errors == []
+    assert data["offenders"]["totalCount"] == 3
+    assert [
+        sorted(r["localId"] for r in edge["node"]["records"]) for edge in data["offenders"]["edges"]
+    ] == [["L1", "P1", "P3"], ["P2"]]
+
+
+# ---- facts are asked once per person -------------------------------------------------------------
+async def test_facts_of_one_kind_are_gathered_once_however_many_fields_need_them() -> None:
+    gateway = Gateway(estate())
+    service = gateway.runtime.context().service
+    asked: list[tuple[str, Capability]] = []
+    try_load = service.loaders.try_load
+
+    async def counting(region: str, operation: Any, key: Any) -> Any:
+        asked.append((region, operation.capability))
+        return await try_load(region, operation, key)
+
+    service.loaders.try_load = counting  # type: ignore[method-assign]
+    found = await service.find(NOMS)
+    assert found.person is not None
+    asked.clear()
+    status, custody, timeline = await asyncio.gather(
+        service.status(found.person), service.custody(found.person), service.timeline(found.person)
+    )
+    assert status.value == "ON_LICENCE" and len(custody.items) == 1
+    assert sorted(asked) == [
+        ("prison", C.CUSTODY_FOR),
+        ("probation-a", C.SUPERVISION_FOR),
+    ]
+    assert timeline.items[0].type == "SUPERVISION_STARTED"

@@ -13,7 +13,13 @@ from connectors.records import (
     SupervisionEpisode,
     SupervisionKind,
 )
-from gateway.summary import derive_status, responsible_officer, timeline
+from gateway.summary import (
+    custody_order,
+    derive_status,
+    responsible_officer,
+    supervision_order,
+    timeline,
+)
 
 LICENCE = SupervisionKind.LICENCE
 PSS = SupervisionKind.POST_SENTENCE_SUPERVISION
@@ -21,18 +27,24 @@ CO = SupervisionKind.COMMUNITY_ORDER
 SSO = SupervisionKind.SUSPENDED_SENTENCE_ORDER
 
 
-def custody(active: bool) -> CustodyEpisode:
+def custody(
+    active: bool,
+    start: date = date(2020, 1, 1),
+    *,
+    region: str = "prison-north",
+    booking_id: str = "1200001",
+) -> CustodyEpisode:
     return CustodyEpisode(
-        region="prison-north",
+        region=region,
         local_id="PN1",
-        booking_id="1200001",
+        booking_id=booking_id,
         book_number="38412A",
         prison_id="MDI",
         prison_name="Moorland",
         active=active,
         in_out_status="IN" if active else "OUT",
         legal_status="SENTENCED",
-        start_date=date(2020, 1, 1),
+        start_date=start,
         end_date=None if active else date(2021, 1, 1),
     )
 
@@ -45,11 +57,12 @@ def supervision(
     active: bool | None = None,
     region: str = "probation-london",
     probation_region: str = "N07",
+    episode_id: str | None = None,
 ) -> SupervisionEpisode:
     return SupervisionEpisode(
         region=region,
         local_id="25-1",
-        episode_id=f"E-{start.isoformat()}",
+        episode_id=episode_id or f"E-{start.isoformat()}",
         kind=kind,
         probation_region=probation_region,
         start_date=start,
@@ -203,3 +216,56 @@ def test_same_day_entries_keep_their_order() -> None:
 
 def test_empty_timeline() -> None:
     assert timeline([], []) == []
+
+
+def test_timeline_entries_carry_the_region_of_their_record() -> None:
+    entries = timeline(
+        [movement(date(2020, 1, 1), "ADMISSION")],
+        [supervision(LICENCE, date(2022, 3, 1), date(2023, 3, 1), region="probation-wales")],
+    )
+    assert [(e.type, e.region) for e in entries] == [
+        ("ADMISSION", "prison-north"),
+        ("SUPERVISION_STARTED", "probation-wales"),
+        ("SUPERVISION_ENDED", "probation-wales"),
+    ]
+
+
+# ---- list orders -------------------------------------------------------------------------------
+def test_custody_is_oldest_first_then_by_region_and_booking() -> None:
+    day = date(2022, 2, 2)
+    episodes = [
+        custody(True, date(2024, 1, 1), region="prison-a", booking_id="9"),
+        custody(False, day, region="prison-b", booking_id="1"),
+        custody(False, day, region="prison-a", booking_id="2"),
+        custody(False, day, region="prison-a", booking_id="1"),
+        custody(False, date(2019, 1, 1), region="prison-z", booking_id="5"),
+    ]
+    expected = [
+        ("prison-z", "5"),
+        ("prison-a", "1"),
+        ("prison-a", "2"),
+        ("prison-b", "1"),
+        ("prison-a", "9"),
+    ]
+    for order in (episodes, episodes[::-1]):
+        assert [(c.region, c.booking_id) for c in custody_order(order)] == expected
+
+
+def test_supervision_is_oldest_first_then_by_region_and_episode() -> None:
+    day = date(2022, 2, 2)
+    episodes = [
+        supervision(LICENCE, date(2024, 1, 1), region="probation-a", episode_id="9"),
+        supervision(CO, day, date(2023, 1, 1), region="probation-b", episode_id="1"),
+        supervision(CO, day, date(2023, 1, 1), region="probation-a", episode_id="2"),
+        supervision(CO, day, date(2023, 1, 1), region="probation-a", episode_id="1"),
+        supervision(PSS, date(2019, 1, 1), date(2020, 1, 1), region="probation-z", episode_id="5"),
+    ]
+    expected = [
+        ("probation-z", "5"),
+        ("probation-a", "1"),
+        ("probation-a", "2"),
+        ("probation-b", "1"),
+        ("probation-a", "9"),
+    ]
+    for order in (episodes, episodes[::-1]):
+        assert [(s.region, s.episode_id) for s in supervision_order(order)] == expected
