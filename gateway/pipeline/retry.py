@@ -11,8 +11,9 @@ asked again. No retry starts when its wait would not fit in the request's deadli
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from collections.abc import Hashable
+from random import random
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential, wait_random
@@ -61,29 +62,51 @@ class RetryStage:
         return 0.0 if cause is not None and cause.retry_at_once else self._backoff(state)
 
     async def __call__(self, call: RegionCall) -> list[Outcome]:
-        if self.settings.retries == 0:
-            return await self.next(call)
-        results: dict[Hashable, Outcome] = {}
-        pending = list(call.keys)
+        # The first attempt runs bare: nearly every call succeeds, and building tenacity's
+        # machinery for each one would cost more than the stage's whole work.
+        try:
+            first = await self.next(call)
+        except ConnectorError as exc:
+            if self.settings.retries == 0 or not retryable(exc):
+                raise
+            return await self._again(call, {}, list(call.keys), exc)
+        failed = [k for k, o in zip(call.keys, first, strict=True) if _retryable_outcome(o)]
+        if not failed or self.settings.retries == 0:
+            return first
+        results = dict(zip(call.keys, first, strict=True))
+        error = results[failed[0]]
+        assert isinstance(error, ConnectorError)
+        return await self._again(call, results, failed, error)
+
+    async def _again(
+        self,
+        call: RegionCall,
+        results: dict[Hashable, Outcome],
+        pending: list[Hashable],
+        error: ConnectorError,
+    ) -> list[Outcome]:
+        """Up to ``retries`` more attempts for the ``pending`` keys, after backing off."""
+        wait = 0.0 if error.retry_at_once else self.settings.backoff_initial * (1 + random())
+        if call.deadline.remaining() <= wait:
+            if not results:
+                raise error
+            return [results[key] for key in call.keys]
+        await asyncio.sleep(wait)
 
         async def attempt() -> None:
             nonlocal pending
             outcomes = await self.next(call.with_keys(pending))
             results.update(zip(pending, outcomes, strict=True))
-            failed = [
-                k
-                for k, o in zip(pending, outcomes, strict=True)
-                if isinstance(o, ConnectorError) and retryable(o)
-            ]
+            failed = [k for k, o in zip(pending, outcomes, strict=True) if _retryable_outcome(o)]
             if failed:
                 pending = failed
-                error = results[failed[0]]
-                assert isinstance(error, ConnectorError)
-                raise _KeysFailed(error)
+                cause = results[failed[0]]
+                assert isinstance(cause, ConnectorError)
+                raise _KeysFailed(cause)
 
         def stop(state: RetryCallState) -> bool:
             """After the last attempt, or when the next wait would not fit in the deadline."""
-            out_of_attempts = state.attempt_number > self.settings.retries
+            out_of_attempts = state.attempt_number >= self.settings.retries
             return out_of_attempts or call.deadline.remaining() <= self._wait(state)
 
         retrying = AsyncRetrying(
@@ -92,6 +115,16 @@ class RetryStage:
             retry=retry_if_exception(lambda e: isinstance(e, _KeysFailed) or retryable(e)),
             reraise=True,
         )
-        with contextlib.suppress(_KeysFailed):  # the last attempt's per-key errors stand
+        try:
             await retrying(attempt)
+        except _KeysFailed:
+            pass  # the last attempt's per-key errors stand
+        except ConnectorError as exc:  # a later attempt failed whole: only the pending keys lose
+            if not results:
+                raise
+            results.update(dict.fromkeys(pending, exc))
         return [results[key] for key in call.keys]
+
+
+def _retryable_outcome(outcome: Outcome) -> bool:
+    return isinstance(outcome, ConnectorError) and retryable(outcome)

@@ -16,6 +16,7 @@ from connectors.errors import (
     UpstreamInvalid,
     UpstreamRejected,
 )
+from gateway.pipeline.call import Fetched, Outcome, RegionCall
 from gateway.pipeline.retry import RetryStage, retryable
 from gateway.settings import ResilienceSettings
 from tests.gateway.pipeline.fakes import Inner, call, values
@@ -102,3 +103,18 @@ async def test_zero_retries_passes_straight_through() -> None:
     with pytest.raises(RegionUnavailable):
         await RetryStage(inner, ResilienceSettings(retries=0))(call("a"))
     assert len(inner.calls) == 1
+
+
+async def test_keys_answered_before_a_later_whole_failure_keep_their_values() -> None:
+    calls = 0
+
+    async def inner(c: RegionCall) -> list[Outcome]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return [Fetched("a-value", 0.0), down()]
+        raise down()
+
+    outcomes = await RetryStage(inner, FAST)(call("a", "b"))
+    assert values(outcomes) == ["a-value", "REGION_UNAVAILABLE"]
+    assert calls == 3
