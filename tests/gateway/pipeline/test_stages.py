@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 import pytest
 
-from connectors.errors import RegionTimeout, RegionUnavailable, UpstreamRejected
+from connectors.base import Capability
+from connectors.budget import PageBudget, current_budget
+from connectors.errors import RegionTimeout, RegionUnavailable, UpstreamInvalid, UpstreamRejected
+from connectors.records import Movement, SystemKind
 from gateway.health import RegionHealth, RegionStatus
-from gateway.pipeline.call import Deadline, Handler, Outcome, RegionCall, Stage, compose
+from gateway.pipeline.call import Deadline, Fetched, Handler, Outcome, RegionCall, Stage, compose
 from gateway.pipeline.concurrency import ConcurrencyStage
+from gateway.pipeline.connector import ConnectorStage
 from gateway.pipeline.deadline import DeadlineStage
 from gateway.pipeline.failfast import FailFastStage
 from gateway.pipeline.observe import HealthStage
+from tests.gateway.inprocess import FakeRegion
 from tests.gateway.pipeline.fakes import Inner, call, values
 
 
@@ -104,3 +112,84 @@ async def test_compose_puts_the_first_stage_outermost() -> None:
     handler = compose([Stage(Tag, {"name": "outer"}), Stage(Tag, {"name": "inner"})], Inner())
     assert values(await handler(call("a"))) == ["value-of-a"]
     assert order == ["outer", "inner"]
+
+
+async def test_deadline_errors_name_the_region_and_why() -> None:
+    with pytest.raises(RegionTimeout) as passed:
+        await DeadlineStage(Inner())(call("a", seconds=0))
+    assert (passed.value.region, passed.value.public_message) == (
+        "north",
+        "the request's deadline passed before the region was asked",
+    )
+    with pytest.raises(RegionTimeout) as cut:
+        await DeadlineStage(Inner(delay=5))(call("a", seconds=0.05))
+    assert (cut.value.region, cut.value.public_message) == (
+        "north",
+        "region did not answer before the request's deadline",
+    )
+
+
+async def test_health_records_the_error_of_a_single_failing_key() -> None:
+    health = RegionHealth(["north"])
+    await HealthStage(Inner(lambda key: RegionUnavailable("north", "503")), health)(call("a"))
+    state = health.state("north")
+    assert state.status is RegionStatus.DOWN
+    assert (state.last_error, state.last_error_code) == ("503", "REGION_UNAVAILABLE")
+
+
+# ---- the connector stage -----------------------------------------------------------------------
+class Scripted(FakeRegion):
+    """A fake region whose custody answers are given by the test, budget seen included."""
+
+    def __init__(self, answers: list[Any]) -> None:
+        super().__init__("north", SystemKind.CUSTODY, [], {Capability.CUSTODY_FOR: []})
+        self.answers = answers
+        self.budgets: list[PageBudget | None] = []
+
+    async def custody_for(self, local_ids: Sequence[str]) -> list[Any]:  # type: ignore[override]
+        self.budgets.append(current_budget())
+        return self.answers
+
+
+def region_call(operation: Capability, *keys: str) -> RegionCall:
+    return RegionCall("north", operation, keys, Deadline(5))
+
+
+async def test_the_connector_stage_dispatches_movements_to_movements_for() -> None:
+    moved = Movement("north", "P1", date(2020, 1, 1), "ADMISSION", "COURT", "MDI", "admitted")
+    region = FakeRegion("north", SystemKind.CUSTODY, [], {Capability.MOVEMENTS_FOR: [moved]})
+    outcomes = await ConnectorStage({"north": region})(
+        region_call(Capability.MOVEMENTS_FOR, "P1", "P2")
+    )
+    assert values(outcomes) == [[moved], []]
+    assert region.calls == [(Capability.MOVEMENTS_FOR, ("P1", "P2"))]
+
+
+async def test_the_connector_stage_passes_per_key_errors_through_and_stamps_values() -> None:
+    refused = UpstreamRejected("north", "no such id")
+    before = time.time()
+    outcomes = await ConnectorStage({"north": Scripted([refused, ["ok"]])})(
+        region_call(Capability.CUSTODY_FOR, "P1", "P2")
+    )
+    assert outcomes[0] is refused
+    assert isinstance(outcomes[1], Fetched) and outcomes[1].value == ["ok"]
+    assert before <= outcomes[1].fetched_at <= time.time() and not outcomes[1].stale
+
+
+async def test_the_connector_stage_refuses_the_wrong_number_of_results() -> None:
+    with pytest.raises(UpstreamInvalid) as refused:
+        await ConnectorStage({"north": Scripted([["only one"]])})(
+            region_call(Capability.CUSTODY_FOR, "P1", "P2")
+        )
+    assert (refused.value.region, refused.value.public_message) == (
+        "north",
+        "connector returned the wrong number of results",
+    )
+
+
+async def test_the_connector_stage_puts_the_requests_page_budget_in_force() -> None:
+    region = Scripted([[]])
+    request = region_call(Capability.CUSTODY_FOR, "P1")
+    await ConnectorStage({"north": region})(request)
+    assert region.budgets == [request.scope.pages]
+    assert region.budgets[0] is not None
