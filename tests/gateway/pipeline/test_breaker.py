@@ -17,8 +17,15 @@ from connectors.errors import (
     UpstreamInvalid,
     UpstreamRejected,
 )
-from gateway.pipeline.breaker import BreakerStage, BreakerState, CircuitBreakers, CircuitOpen
-from gateway.pipeline.breaker_store import MemoryBreakerStore
+from gateway.pipeline.breaker import (
+    BreakerStage,
+    BreakerState,
+    CircuitBreakers,
+    CircuitOpen,
+    counts,
+    whole_failure,
+)
+from gateway.pipeline.breaker_store import BreakerStoreUnavailable, MemoryBreakerStore
 from gateway.pipeline.call import Outcome, RegionCall
 from gateway.settings import ResilienceSettings
 from tests.gateway.pipeline.fakes import Inner, call, values
@@ -315,3 +322,176 @@ async def test_a_read_that_began_before_an_opening_here_does_not_close_it() -> N
     assert b.state("north") is BreakerState.OPEN
     with pytest.raises(CircuitOpen):
         await b.before("north")
+
+
+# ---- wording, and the shared state's edges ------------------------------------------------------
+AUTH = UpstreamAuthFailed("north", "401")
+T0 = 1_700_000_000.0
+
+
+def test_an_open_breaker_says_why_and_when_in_whole_seconds_at_least_one() -> None:
+    soon = CircuitOpen("north", 0.2)
+    assert (soon.region, soon.public_message) == (
+        "north",
+        "region's circuit breaker is open after repeated failures; retrying after 1 s",
+    )
+    refused = CircuitOpen("north", 299.1, credentials=True)
+    assert refused.public_message == (
+        "region's circuit breaker is open after it refused the gateway's credentials; "
+        "retrying after 300 s"
+    )
+
+
+def test_a_breaker_failing_fast_does_not_count_against_the_region() -> None:
+    assert counts(CircuitOpen("north", 1.0)) is False
+    assert counts(DOWN) is True
+
+
+def test_a_region_not_configured_has_a_closed_breaker() -> None:
+    b = breakers(Clock())
+    assert b.state("elsewhere") is BreakerState.CLOSED
+    assert b.snapshot("elsewhere")["consecutive_failures"] == 0
+
+
+async def test_a_single_key_failing_with_a_counted_error_counts() -> None:
+    b = breakers(Clock())
+    await BreakerStage(Inner(lambda key: DOWN), b)(call("k"))
+    assert b.snapshot("north")["consecutive_failures"] == 1
+    assert whole_failure([DOWN]) is DOWN
+
+
+async def test_failing_fast_names_the_region() -> None:
+    b = breakers(Clock())
+    await fail(BreakerStage(Inner(raises=[DOWN] * 3), b), 3)
+    with pytest.raises(CircuitOpen) as caught:
+        await b.before("north")
+    assert caught.value.region == "north"
+
+
+async def test_a_trial_stuck_for_exactly_a_minute_still_holds_the_others_back() -> None:
+    clock = Clock()
+    b = breakers(clock)
+    await fail(BreakerStage(Inner(raises=[DOWN] * 3), b), 3)
+    clock.advance(10.0)
+    await b.before("north")  # the trial, which never reports
+    clock.advance(60.0)
+    with pytest.raises(CircuitOpen):
+        await b.before("north")
+    clock.advance(0.5)
+    await b.before("north")  # a trial older than a minute lets another through
+    assert b.state("north") is BreakerState.HALF_OPEN
+
+
+async def test_a_failed_trial_reopens_even_below_the_threshold() -> None:
+    clock = Clock()
+    b = breakers(clock)
+    await b.before("north")
+    await b.record("north", AUTH)  # opens at once, one failure counted
+    clock.advance(300.0)
+    await b.before("north")
+    await b.record("north", DOWN)  # the trial fails: two failures, below three
+    assert b.state("north") is BreakerState.OPEN
+    assert b.snapshot("north")["retry_at"] == clock.now + 10.0
+
+
+async def test_openings_and_closings_are_logged_with_region_time_and_code(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    b = breakers(clock)
+    with caplog.at_level(logging.INFO, logger="gateway.pipeline.breaker"):
+        await fail(BreakerStage(Inner(raises=[DOWN] * 3), b), 3)
+        clock.advance(10.0)
+        await BreakerStage(Inner(), b)(call("k"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "region north: circuit breaker open for 10 s (REGION_UNAVAILABLE)",
+        "region north: circuit breaker closed",
+    ]
+
+
+async def test_a_closed_breaker_forgets_it_was_opened_for_credentials() -> None:
+    clock, store = Clock(), MemoryBreakerStore()
+    b = breakers(clock, store)
+    await b.before("north")
+    await b.record("north", AUTH)
+    clock.advance(300.0)
+    await b.before("north")
+    await b.record("north", None)  # the trial closes it
+    await store.set_open_until("north", clock.now + 10.0)  # another replica opens it
+    clock.advance(0.3)
+    with pytest.raises(CircuitOpen) as caught:
+        await b.before("north")
+    assert "after repeated failures" in caught.value.public_message
+
+
+async def test_a_breaker_closed_elsewhere_forgets_credentials_and_failures() -> None:
+    clock, store = Clock(), MemoryBreakerStore()
+    b = breakers(clock, store)
+    await b.before("north")
+    await b.record("north", AUTH)  # opened here and shared
+    await store.clear("north")  # another replica's trial closed it
+    with pytest.raises(CircuitOpen):
+        await b.before("north")  # not read again before a quarter second
+    clock.advance(0.3)
+    await b.before("north")
+    assert b.state("north") is BreakerState.CLOSED
+    assert b.snapshot("north")["consecutive_failures"] == 0
+    await store.set_open_until("north", clock.now + 10.0)
+    clock.advance(0.3)
+    with pytest.raises(CircuitOpen) as caught:
+        await b.before("north")
+    assert "after repeated failures" in caught.value.public_message
+
+
+class WriteFailingStore(MemoryBreakerStore):
+    async def set_open_until(self, region: str, until: float) -> None:
+        raise BreakerStoreUnavailable("write")
+
+
+async def test_an_opening_the_store_never_got_is_not_closed_by_the_stores_silence() -> None:
+    clock = Clock()
+    b = breakers(clock, WriteFailingStore())
+    await fail(BreakerStage(Inner(raises=[DOWN] * 3), b), 3)
+    clock.advance(0.3)
+    with pytest.raises(CircuitOpen):
+        await b.before("north")
+    assert b.state("north") is BreakerState.OPEN
+
+
+async def test_an_opening_ending_now_in_the_store_is_not_adopted() -> None:
+    clock, store = Clock(), MemoryBreakerStore()
+    b = breakers(clock, store)
+    await store.set_open_until("north", clock.now)
+    await b.before("north")
+    assert b.state("north") is BreakerState.CLOSED
+
+
+async def test_a_longer_opening_elsewhere_extends_ours_keeping_why() -> None:
+    clock, store = Clock(), MemoryBreakerStore()
+    b = breakers(clock, store)
+    await b.before("north")
+    await b.record("north", AUTH)  # open until T0 + 300
+    opened_at = b.snapshot("north")["opened_at"]
+    clock.advance(0.3)
+    with pytest.raises(CircuitOpen):
+        await b.before("north")  # the store holds our own time: nothing to adopt
+    assert b.snapshot("north")["opened_at"] == opened_at
+    await store.set_open_until("north", T0 + 1000.0)
+    clock.advance(0.3)
+    with pytest.raises(CircuitOpen) as caught:
+        await b.before("north")
+    assert b.snapshot("north")["retry_at"] == T0 + 1000.0
+    assert "refused the gateway's credentials" in caught.value.public_message
+
+
+async def test_a_trial_in_progress_is_not_overruled_by_a_later_opening_elsewhere() -> None:
+    clock, store = Clock(), MemoryBreakerStore()
+    b = breakers(clock, store)
+    await fail(BreakerStage(Inner(raises=[DOWN] * 3), b), 3)
+    clock.advance(10.0)
+    await b.before("north")  # our trial
+    await store.set_open_until("north", clock.now + 100.0)
+    clock.advance(0.3)
+    with pytest.raises(CircuitOpen):
+        await b.before("north")
+    assert b.state("north") is BreakerState.HALF_OPEN
