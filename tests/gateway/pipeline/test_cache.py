@@ -19,7 +19,7 @@ from connectors.errors import (
 )
 from connectors.identifiers import Identifier, IdentifierKind
 from gateway.cache_store import CacheStore, Entry
-from gateway.pipeline.cache import CacheStage, cache_key
+from gateway.pipeline.cache import MAX_ARGUMENT, CacheStage, cache_key, canonical_argument
 from gateway.pipeline.call import Deadline, Fetched, Outcome, RegionCall
 from gateway.settings import CacheSettings
 
@@ -245,3 +245,15 @@ def test_cache_keys_are_canonical() -> None:
     assert long != cache_key("og", "s", "search_people", PersonSearch("x" * 301))
     with pytest.raises(TypeError):
         cache_key("og", "s", "custody_for", 17)
+
+
+def test_an_argument_of_exactly_the_limit_is_kept_as_is_and_one_over_is_hashed() -> None:
+    at_limit = "x" * MAX_ARGUMENT
+    assert canonical_argument(at_limit) == at_limit
+    over = canonical_argument(at_limit + "x")
+    assert over.startswith("sha256:") and len(over) == len("sha256:") + 64
+
+
+def test_a_key_of_no_known_kind_has_no_cache_key() -> None:
+    with pytest.raises(TypeError, match=r"^no cache key for a int$"):
+        canonical_argument(42)

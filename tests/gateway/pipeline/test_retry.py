@@ -6,6 +6,7 @@ import time
 from collections.abc import Hashable
 
 import pytest
+from tenacity import RetryCallState
 
 from connectors.errors import (
     ConnectionDropped,
@@ -17,7 +18,7 @@ from connectors.errors import (
     UpstreamRejected,
 )
 from gateway.pipeline.call import Fetched, Outcome, RegionCall
-from gateway.pipeline.retry import RetryStage, retryable
+from gateway.pipeline.retry import RetryStage, _KeysFailed, retryable
 from gateway.settings import ResilienceSettings
 from tests.gateway.pipeline.fakes import Inner, call, values
 
@@ -118,3 +119,42 @@ async def test_keys_answered_before_a_later_whole_failure_keep_their_values() ->
     outcomes = await RetryStage(inner, FAST)(call("a", "b"))
     assert values(outcomes) == ["a-value", "REGION_UNAVAILABLE"]
     assert calls == 3
+
+
+# ---- the waits -----------------------------------------------------------------------------------
+def state_after(attempt: int, error: BaseException | None = None) -> RetryCallState:
+    state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+    state.attempt_number = attempt
+    if error is not None:
+        state.set_exception((type(error), error, None))
+    return state
+
+
+def test_the_backoff_doubles_from_the_initial_wait_up_to_the_maximum_plus_jitter() -> None:
+    stage = RetryStage(Inner(), ResilienceSettings(backoff_initial=0.01, backoff_max=0.05))
+    for attempt, base in [(1, 0.01), (2, 0.02), (3, 0.04), (4, 0.05), (12, 0.05)]:
+        for _ in range(30):
+            assert base <= stage._wait(state_after(attempt, down())) <= base + 0.01
+
+
+def test_a_dropped_connection_waits_nothing_whole_call_or_per_key() -> None:
+    stage = RetryStage(Inner(), ResilienceSettings(backoff_initial=1.0, backoff_max=5.0))
+    dropped = ConnectionDropped("north", "reset")
+    assert stage._wait(state_after(1, dropped)) == 0.0
+    assert stage._wait(state_after(1, _KeysFailed(dropped))) == 0.0
+    assert stage._wait(state_after(1, _KeysFailed(down()))) >= 1.0
+
+
+async def test_retries_wait_their_backoff() -> None:
+    inner = Inner(raises=[down(), down()])
+    started = time.monotonic()
+    stage = RetryStage(inner, ResilienceSettings(retries=2, backoff_initial=0.05, backoff_max=1))
+    assert values(await stage(call("a"))) == ["value-of-a"]
+    assert time.monotonic() - started >= 0.05 + 0.1
+
+
+async def test_no_retry_at_once_starts_with_no_time_left() -> None:
+    inner = Inner(raises=[ConnectionDropped("north", "reset")] * 3)
+    with pytest.raises(ConnectionDropped):
+        await RetryStage(inner, FAST)(call("a", seconds=0))
+    assert len(inner.calls) == 1

@@ -9,6 +9,7 @@ import pytest
 from connectors.errors import RegionTimeout, RegionUnavailable, UpstreamInvalid
 from gateway.cache_store import CacheStore
 from gateway.pipeline.cache import CacheStage
+from gateway.pipeline.call import Fetched, Outcome, RegionCall
 from gateway.pipeline.singleflight import SingleFlightStage
 from tests.gateway.pipeline.test_cache import SETTINGS, Inner, call, shown
 
@@ -104,4 +105,45 @@ async def test_nothing_is_kept_once_a_flight_lands() -> None:
     flights = SingleFlightStage(inner)
     assert shown(await flights(call("a"))) == ["a@1"]
     assert shown(await flights(call("a"))) == ["a@2"]  # no caching here: a new flight
+    assert flights.in_flight == {}
+
+
+async def test_a_cancelled_leaders_followers_are_told_which_region_and_why() -> None:
+    flights = SingleFlightStage(Inner(delay=5))
+    leader = asyncio.ensure_future(flights(call("a")))
+    await asyncio.sleep(0)
+    follower = asyncio.ensure_future(flights(call("a")))
+    await asyncio.sleep(0.01)
+    leader.cancel()
+    with pytest.raises(RegionTimeout) as caught:
+        await follower
+    assert (caught.value.region, caught.value.public_message) == (
+        "north",
+        "the call this answer was waiting on was cut",
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+
+
+async def test_keys_an_inner_handler_left_unanswered_fail_their_followers_not_hang() -> None:
+    release = asyncio.Event()
+
+    async def short(c: RegionCall) -> list[Outcome]:
+        await release.wait()
+        return [Fetched("only-the-first", 0.0)]
+
+    flights = SingleFlightStage(short)
+    leader = asyncio.ensure_future(flights(call("a", "b")))
+    await asyncio.sleep(0)
+    follower = asyncio.ensure_future(flights(call("b")))
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(ValueError):
+        await leader  # a handler breaking the one-outcome-per-key contract is a bug, raised
+    with pytest.raises(RegionTimeout) as caught:
+        await follower
+    assert (caught.value.region, caught.value.public_message) == (
+        "north",
+        "the region's answer was lost",
+    )
     assert flights.in_flight == {}
