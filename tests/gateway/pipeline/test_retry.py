@@ -146,11 +146,13 @@ def test_a_dropped_connection_waits_nothing_whole_call_or_per_key() -> None:
 
 
 async def test_retries_wait_their_backoff() -> None:
-    inner = Inner(raises=[down(), down()])
+    # Three waits of at least 0.05, 0.05 and 0.1 s (the backoff doubles from the second retry).
+    inner = Inner(raises=[down(), down(), down()])
     started = time.monotonic()
-    stage = RetryStage(inner, ResilienceSettings(retries=2, backoff_initial=0.05, backoff_max=1))
+    stage = RetryStage(inner, ResilienceSettings(retries=3, backoff_initial=0.05, backoff_max=1))
     assert values(await stage(call("a"))) == ["value-of-a"]
-    assert time.monotonic() - started >= 0.05 + 0.1
+    assert len(inner.calls) == 4
+    assert time.monotonic() - started >= 0.2
 
 
 async def test_no_retry_at_once_starts_with_no_time_left() -> None:
