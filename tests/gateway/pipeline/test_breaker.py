@@ -495,3 +495,24 @@ async def test_a_trial_in_progress_is_not_overruled_by_a_later_opening_elsewhere
     with pytest.raises(CircuitOpen):
         await b.before("north")
     assert b.state("north") is BreakerState.HALF_OPEN
+
+
+async def test_refused_credentials_are_logged_with_region_code_and_open_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    b = breakers(Clock())
+    with caplog.at_level(logging.INFO, logger="gateway.pipeline.breaker"):
+        await b.record("north", AUTH)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (
+            logging.WARNING,
+            "region north refused the gateway's credentials (UPSTREAM_AUTH): "
+            "breaker open for 300 s",
+        )
+    ]
+
+
+async def test_the_memory_store_clears_a_region_it_never_held() -> None:
+    store = MemoryBreakerStore()
+    await store.clear("north")
+    assert await store.get_open_until("north") is None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
+from types import SimpleNamespace
 
 import pytest
 from tenacity import RetryCallState
 
+from connectors.base import Capability
 from connectors.errors import (
     ConnectionDropped,
     ConnectorError,
@@ -17,7 +19,8 @@ from connectors.errors import (
     UpstreamInvalid,
     UpstreamRejected,
 )
-from gateway.pipeline.call import Fetched, Outcome, RegionCall
+from gateway.pipeline import retry as retry_module
+from gateway.pipeline.call import Deadline, Fetched, Outcome, RegionCall
 from gateway.pipeline.retry import RetryStage, _KeysFailed, retryable
 from gateway.settings import ResilienceSettings
 from tests.gateway.pipeline.fakes import Inner, call, values
@@ -160,3 +163,76 @@ async def test_no_retry_at_once_starts_with_no_time_left() -> None:
     with pytest.raises(ConnectionDropped):
         await RetryStage(inner, FAST)(call("a", seconds=0))
     assert len(inner.calls) == 1
+
+
+async def test_a_key_failing_again_is_asked_again_until_the_retries_are_used() -> None:
+    failures = {"b": 2}
+
+    def answer(key: Hashable) -> object:
+        if failures.get(key, 0) > 0:
+            failures[key] -= 1
+            return down()
+        return f"value-of-{key}"
+
+    inner = Inner(answer)
+    assert values(await RetryStage(inner, FAST)(call("a", "b"))) == ["value-of-a", "value-of-b"]
+    assert inner.calls == [("a", "b"), ("b",), ("b",)]
+
+
+async def test_one_retry_is_made_when_one_is_configured() -> None:
+    failures = {"a": 1}
+
+    def answer(key: Hashable) -> object:
+        if failures.get(key, 0) > 0:
+            failures[key] -= 1
+            return down()
+        return f"value-of-{key}"
+
+    settings = ResilienceSettings(retries=1, backoff_initial=0.001, backoff_max=0.002)
+    inner = Inner(answer)
+    assert values(await RetryStage(inner, settings)(call("a"))) == ["value-of-a"]
+    assert inner.calls == [("a",), ("a",)]
+
+
+async def test_a_retry_failing_with_an_error_a_retry_cannot_mend_is_not_retried() -> None:
+    inner = Inner(raises=[down(), UpstreamRejected("north", "bad request")])
+    with pytest.raises(UpstreamRejected):
+        await RetryStage(inner, FAST)(call("a"))
+    assert len(inner.calls) == 2
+
+
+async def test_the_first_retry_waits_the_initial_backoff_with_up_to_as_much_jitter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(retry_module, "random", lambda: 0.5)
+    monkeypatch.setattr(retry_module, "asyncio", SimpleNamespace(sleep=sleep))
+    stage = RetryStage(
+        Inner(raises=[down()]), ResilienceSettings(retries=1, backoff_initial=0.1, backoff_max=1)
+    )
+    assert values(await stage(call("a"))) == ["value-of-a"]
+    assert waits == [pytest.approx(0.15)]
+
+
+class RunningOut(Deadline):
+    """A deadline with time for the first retry and none after it."""
+
+    def __init__(self) -> None:
+        super().__init__(5)
+        self.asked = 0
+
+    def remaining(self) -> float:
+        self.asked += 1
+        return 1.0 if self.asked == 1 else 0.0
+
+
+async def test_no_further_retry_starts_once_no_time_is_left_even_at_once() -> None:
+    inner = Inner(raises=[ConnectionDropped("north", "reset")] * 3)
+    request = RegionCall("north", Capability.CUSTODY_FOR, ("a",), RunningOut())
+    with pytest.raises(ConnectionDropped):
+        await RetryStage(inner, FAST)(request)
+    assert len(inner.calls) == 2
