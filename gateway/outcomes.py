@@ -84,6 +84,11 @@ class Ledger:
             for failure in failures:
                 self.failed(failure)
 
+    def first_fetched(self, region: str) -> float | None:
+        """When ``region`` gave its oldest answer used for this person (None if none)."""
+        fetched = self._fetched.get(region)
+        return min(f.fetched_at for f in fetched) if fetched else None
+
     @property
     def failures(self) -> list[RegionFailure]:
         return [f for failures in self._failures.values() for f in failures]

@@ -272,9 +272,9 @@ class OffenderService:
         return [person.ledger.outcome(r.name, _skip_reason(r, person)) for r in self.directory]
 
     def fetched_at(self, person: Person, region: str) -> float | None:
-        """When ``region`` gave the answer this person's record came from (identity stage)."""
-        outcome = person.ledger.outcome(region, "")
-        return outcome.fetched_at.timestamp() if outcome.fetched_at else None
+        """When ``region`` first gave an answer about this person (the record came with it),
+        even if a later call to it failed."""
+        return person.ledger.first_fetched(region)
 
 
 def _skip_reason(region: RegionInfo, person: Person) -> str:

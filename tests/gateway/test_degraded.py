@@ -15,7 +15,7 @@ from simulators.runner import RunningEstate
 from simulators.truth import Estate, TruePerson
 from tests.conftest import HEALTHY, serve_gateway, wait_until_ready
 from tests.gateway.test_end_to_end import OFFENDER, spanning_people
-from tests.gateway.truth import expected, true_status
+from tests.gateway.truth import actual, expected, true_status
 
 DEADLINE = 2.0
 FAULTS: dict[str, tuple[dict[str, Any], set[str]]] = {
@@ -115,21 +115,10 @@ def check_offender(
         sorted((r["region"], r["localId"]) for r in offender["records"] if r["region"] != system)
         == others
     )
-    healthy_custody = [c for c in truth["custody"] if c[1] != system]
-    got = [
-        (
-            c["startDate"],
-            c["region"],
-            c["bookingId"],
-            c["prisonId"],
-            c["endDate"],
-            c["legalStatus"],
-            c["active"],
-        )
-        for c in offender["custody"]
-        if c["region"] != system
-    ]
-    assert got == healthy_custody
+    got = actual(offender)
+    for field, at in (("custody", 1), ("supervision", 1), ("alerts", 1), ("timeline", 2)):
+        healthy = [item for item in truth[field] if item[at] != system]
+        assert [item for item in got[field] if item[at] != system] == healthy, field
 
 
 CASES = [(f, system) for f in FAULTS for system in ("probation-north", "prison-south")]
