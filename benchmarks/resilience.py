@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +30,9 @@ import common
 import httpx
 
 from gateway.cli import example_people
-from simulators.server import free_port
+from simulators.processes import GatewayProcess
 from simulators.truth import TruePerson
 
-ROOT = Path(__file__).resolve().parent.parent
 REGION = "probation-north"
 QUERY = """
 query Offender($id: String!) {
@@ -213,39 +211,6 @@ def _workers_config(setup: common.EstateRun, cache: dict[str, Any], path: Path) 
     return path
 
 
-def _serve_workers(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/ready", timeout=1).status_code == 200:
-                return process, url + "/graphql"
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the gateway did not start")
-
-
 async def warm(
     setup: common.EstateRun, people: list[TruePerson], plan: Plan, redis_url: str
 ) -> None:
@@ -262,7 +227,8 @@ async def warm(
                 off = _workers_config(setup, {"enabled": False}, Path(tmp) / f"cold{workers}")
                 configs.insert(0, ("cold", off))
             for label, config in configs:
-                process, url = _serve_workers(config, workers)
+                gateway = GatewayProcess(config, workers=workers)
+                url = gateway.url
                 try:
                     if label == "warm":  # every worker sees every person at least once
                         warmup = Plan(len(people), len(people) * 4, 30.0, 4)
@@ -270,8 +236,7 @@ async def warm(
                     load = Plan(len(people), plan.requests * 3, plan.seconds, 8)
                     result, _ = await measure(url, people, load, label)
                 finally:
-                    process.terminate()
-                    process.wait(timeout=15)
+                    gateway.stop()
                 if label == "cold":
                     cold[workers] = result
                     rows.append(

@@ -3,10 +3,6 @@ region one of them found dead is failed fast by the other without being asked.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from simulators.processes import GatewayProcess
 from simulators.runner import RunningEstate
-from simulators.server import free_port
 from simulators.truth import Estate
 from tests.conftest import HEALTHY
 from tests.gateway.test_end_to_end import spanning_people
@@ -28,36 +24,6 @@ query($id: String!) {
     sources { region outcome code } }
 }
 """
-
-
-def start_gateway(config: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return process, url + "/graphql"
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"gateway did not start: {process.communicate()[0]}")
 
 
 @pytest.fixture
@@ -76,13 +42,12 @@ def replicas(running_estate: RunningEstate, tmp_path: Path) -> Iterator[tuple[st
         ),
         encoding="utf-8",
     )
-    (a, url_a), (b, url_b) = start_gateway(config), start_gateway(config)
+    a, b = GatewayProcess(config), GatewayProcess(config)
     try:
-        yield url_a, url_b
+        yield a.url, b.url
     finally:
-        for process in (a, b):
-            process.terminate()
-            process.communicate(timeout=10)  # reaps it and closes its pipe
+        a.stop()
+        b.stop()
 
 
 def calls(running: RunningEstate) -> dict[str, int]:
