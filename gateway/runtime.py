@@ -9,9 +9,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from connectors.budget import PageBudget
-
 from connectors.base import Connector
+from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 from connectors.registry import build_connectors
 from gateway.cache_store import CacheStore, build_store

@@ -18,9 +18,8 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from connectors.budget import PageBudget
-
 from connectors.base import Capability
+from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 
 T = TypeVar("T")

@@ -12,9 +12,8 @@ import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import cast
 
-from connectors.budget import use_budget
-
 from connectors.base import Capability, Connector, PersonSearch
+from connectors.budget import use_budget
 from connectors.errors import ConnectorError, RegionTimeout, UpstreamInvalid
 from connectors.identifiers import Identifier
 from gateway.pipeline.call import Fetched, Outcome, RegionCall
