@@ -1,6 +1,6 @@
 """Offender identifiers of England and Wales: parsing, normalising and check characters.
 
-A person is a set of identifiers, not one key (see DOMAIN.md). Every identifier that enters the
+A person is a set of identifiers, not one key (see docs/domain.md). Every identifier that enters the
 gateway, from a client or from a regional system, goes through :func:`parse_identifier` so that two
 spellings of the same PNC number (``12/394773H`` and ``2012/0394773H``) compare equal.
 """

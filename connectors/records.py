@@ -44,7 +44,7 @@ class PersonRecord:
 
 @dataclass(frozen=True, slots=True)
 class SentenceDates:
-    """Key dates of a custodial sentence (DOMAIN.md): SSD, SED, CRD, LED, actual release."""
+    """Key dates of a custodial sentence (docs/domain.md): SSD, SED, CRD, LED, actual release."""
 
     sentence_start: date | None = None
     sentence_expiry: date | None = None
@@ -103,7 +103,7 @@ class SupervisionEpisode:
     local_id: str
     episode_id: str
     kind: SupervisionKind
-    probation_region: str  # DOMAIN.md region code, e.g. N07
+    probation_region: str  # docs/domain.md region code, e.g. N07
     start_date: date
     end_date: date | None
     active: bool

@@ -1,4 +1,4 @@
-"""connectors.identifiers: formats, check characters and normalisation (DOMAIN.md's examples)."""
+"""connectors.identifiers: formats, check characters and normalisation (docs/domain.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from connectors.identifiers import (
 NOMS, CRN = IdentifierKind.NOMS, IdentifierKind.CRN
 PNC, CRO = IdentifierKind.PNC, IdentifierKind.CRO
 
-# The check rule written out again from DOMAIN.md, independently of the module under test.
+# The check rule written out again from docs/domain.md, independently of the module under test.
 ALPHABET = "ZABCDEFGHJKLMNPQRTUVWXY"
 
 
@@ -41,7 +41,7 @@ def other_letter(letter: str) -> str:
     return next(c for c in ALPHABET if c != letter)
 
 
-# ---- DOMAIN.md's worked examples ---------------------------------------------------------------
+# ---- docs/domain.md's worked examples ---------------------------------------------------------
 def test_alphabet_is_the_domain_alphabet() -> None:
     assert CHECK_ALPHABET == ALPHABET
     assert len(ALPHABET) == 23

@@ -18,7 +18,7 @@ NOMS, CRN, PNC, CRO = (
     IdentifierKind.PNC,
     IdentifierKind.CRO,
 )
-PNC_A, PNC_B = "2012/0394773H", "2012/0052494Q"  # both valid (DOMAIN.md)
+PNC_A, PNC_B = "2012/0394773H", "2012/0052494Q"  # both valid (docs/domain.md)
 
 
 def ids(**values: str) -> tuple[Identifier, ...]:

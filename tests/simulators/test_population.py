@@ -17,7 +17,7 @@ from simulators.truth import SIM_TODAY, Estate, TruePerson
 
 NOMS_FORMAT = re.compile(r"^[A-Z][0-9]{4}[A-Z]{2}$")
 CRN_FORMAT = re.compile(r"^[A-Z][0-9]{6}$")
-ALPHABET = "ZABCDEFGHJKLMNPQRTUVWXY"  # DOMAIN.md's check alphabet, written out independently
+ALPHABET = "ZABCDEFGHJKLMNPQRTUVWXY"  # docs/domain.md's check alphabet, written out independently
 
 
 def pnc_is_valid(value: str) -> bool:
