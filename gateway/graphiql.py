@@ -32,8 +32,9 @@ query Offender($identifier: String!) {
     }
     timeline { date type description region }
     records { region systemKind localId matchedBy }
+    sources { region outcome fetchedAt code reason }
   }
-  regions { name kind status }
+  regions { name kind status breaker }
 }
 """
 

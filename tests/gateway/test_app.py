@@ -7,8 +7,10 @@ import re
 import httpx
 import pytest
 
-from gateway.graphiql import STATIC_DIR
+from gateway.cli import example_people
+from gateway.graphiql import EXAMPLE_QUERY, STATIC_DIR
 from simulators.runner import RunningEstate
+from simulators.truth import Estate
 from tests.conftest import GraphQLCall, serve_gateway
 
 
@@ -130,3 +132,24 @@ def test_a_body_that_is_not_json_is_a_client_error(gateway_url: str) -> None:
         gateway_url, content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+
+
+def test_the_graphiql_example_query_answers_a_real_person_whole(
+    estate: Estate, running_estate: RunningEstate, gql: GraphQLCall
+) -> None:
+    person = example_people(estate)[0]
+    status, body = gql(EXAMPLE_QUERY, identifier=person.noms)
+    assert status == 200 and "errors" not in body, body.get("errors")
+    offender = body["data"]["offender"]
+    assert offender["identifiers"] == {
+        "nomsNumber": person.noms,
+        "crn": person.crn,
+        "pncNumber": person.pnc,
+    }
+    assert sorted((r["region"], r["localId"]) for r in offender["records"]) == sorted(
+        person.slices.items()
+    )
+    assert [s["region"] for s in offender["sources"]] == list(running_estate.systems)
+    assert {s["outcome"] for s in offender["sources"]} == {"OK"}
+    assert [r["name"] for r in body["data"]["regions"]] == list(running_estate.systems)
+    assert {r["breaker"] for r in body["data"]["regions"]} == {"CLOSED"}
