@@ -1,4 +1,5 @@
-"""The ``offender-graph`` command: ``demo``, ``serve``, ``simulate`` and ``cache invalidate``."""
+"""The ``offender-graph`` command: ``demo``, ``serve``, ``simulate``, ``cache invalidate`` and
+``schema export`` / ``schema diff``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from graphql import GraphQLError
 
 from connectors.errors import ConfigurationError
 from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifier
@@ -21,6 +23,7 @@ from gateway.cache_store import build_store
 from gateway.ids import new_id_key
 from gateway.invalidation import invalidate_person
 from gateway.settings import GatewaySettings, load_settings
+from schema.sdl import classify_changes, export_sdl
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
 from simulators.runner import RunningEstate
 from simulators.server import run
@@ -174,6 +177,27 @@ def cmd_cache_invalidate(args: argparse.Namespace) -> None:
     print(f"invalidated {count} cached answers for {args.identifier}")
 
 
+def cmd_schema(args: argparse.Namespace) -> None:
+    if args.action == "export":
+        sys.stdout.write(export_sdl())
+        return
+    try:
+        old, new = (path.read_text(encoding="utf-8") for path in (args.old, args.new))
+        changes = classify_changes(old, new)
+    except OSError as exc:
+        print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        sys.exit(2)
+    except (GraphQLError, TypeError) as exc:
+        print(f"not a valid GraphQL schema: {exc}", file=sys.stderr)
+        sys.exit(2)
+    for group in ("breaking", "dangerous", "safe"):
+        print(f"{group} ({len(changes[group])}):")
+        for line in changes[group]:
+            print(f"  {line}")
+    if changes["breaking"]:
+        sys.exit(1)
+
+
 def identifier(text: str) -> Identifier:
     """An argparse type: a NOMS number, CRN, PNC or CRO number, normalised."""
     try:
@@ -220,6 +244,14 @@ def parser() -> argparse.ArgumentParser:
     )
     invalidate.add_argument("identifier", type=identifier)
     invalidate.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    schema = commands.add_parser("schema", help="the GraphQL schema as a committed contract (SDL)")
+    schema_actions = schema.add_subparsers(dest="action", required=True)
+    schema_actions.add_parser("export", help="print the schema's SDL to stdout")
+    diff = schema_actions.add_parser(
+        "diff", help="classify the changes between two SDL files (exit 1 on a breaking one)"
+    )
+    diff.add_argument("old", type=Path, help="the SDL before, e.g. the committed one")
+    diff.add_argument("new", type=Path, help="the SDL after")
     return top
 
 
@@ -232,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
         "serve": cmd_serve,
         "simulate": cmd_simulate,
         "cache": cmd_cache_invalidate,  # its one action
+        "schema": cmd_schema,
     }
     try:
         handlers[args.command](args)
