@@ -7,24 +7,7 @@ import sys
 from pathlib import Path
 
 from schema.sdl import export_sdl
-
-OLD = """
-type Query {
-  person(id: ID!): Person
-  people(first: Int): [Person!]!
-}
-
-type Person {
-  name: String!
-  age: Int
-  status: Status!
-}
-
-enum Status {
-  ACTIVE
-  RELEASED
-}
-"""
+from tests.schema.test_sdl import OLD  # the same small schema the classifier tests use
 
 
 def schema_command(*args: str) -> subprocess.CompletedProcess[str]:
