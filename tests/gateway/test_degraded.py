@@ -105,6 +105,13 @@ def check_offender(
     if failed:
         assert errors, "a failed region must be reported"
         assert sources[system]["code"] in codes
+    # Status draws on custody and supervision only: a loss of either (or of the person's records
+    # there) makes it UNKNOWN, with an error on it, unless an active booking decides it; a loss of
+    # other fields (alerts, say) leaves it exact.
+    lost = {tuple(e["path"][1:2]) for e in errors}
+    if lost & {("custody",), ("supervision",)}:
+        assert ("status",) in lost or offender["status"] == "IN_CUSTODY"
+    if ("status",) in lost:
         allowed = {"UNKNOWN"} | ({"IN_CUSTODY"} if truth["status"] == "IN_CUSTODY" else set())
         assert offender["status"] in allowed, (offender["status"], truth["status"])
     else:
