@@ -23,6 +23,7 @@ from gateway.pipeline.breaker import CircuitBreakers
 from gateway.pipeline.breaker_store import BreakerStore, MemoryBreakerStore, RedisBreakerStore
 from gateway.pipeline.build import build_pipeline
 from gateway.pipeline.call import Deadline, Handler, RequestScope
+from gateway.pipeline.observe import CallObserver, HealthObserver
 from gateway.probe import HealthProbe
 from gateway.service import OffenderService
 from gateway.settings import GatewaySettings
@@ -96,13 +97,14 @@ def build_runtime(
     health = RegionHealth(list(regions))
     breakers = CircuitBreakers(list(regions), settings.resilience, _breaker_store(settings))
     store = build_store(settings.cache)
+    observers: list[CallObserver] = [HealthObserver(health)]
     return Runtime(
         settings=settings,
         connectors=regions,
         health=health,
         breakers=breakers,
         store=store,
-        pipeline=build_pipeline(settings, regions, health, breakers, store),
+        pipeline=build_pipeline(settings, regions, observers, breakers, store),
         directory=RegionDirectory(regions, health, breakers),
         ids=OffenderIds.from_setting(settings.id_key),
         probe=HealthProbe(regions, breakers, health, settings.resilience.probe_interval),

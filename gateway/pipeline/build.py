@@ -1,7 +1,7 @@
 """The pipeline every upstream call goes through, assembled in one place.
 
 ```
-deadline → cache → fail-fast → single-flight → health → breaker → retry → concurrency
+deadline → cache → fail-fast → single-flight → observe → breaker → retry → concurrency
          → connector
 ```
 
@@ -10,8 +10,8 @@ deadline → cache → fail-fast → single-flight → health → breaker → re
   it sits outside the breaker so an open breaker never blocks a cached answer;
 - **fail-fast**: a region unavailable once in a request fails at once for the rest of it;
 - **single-flight**: concurrent misses for one key, across requests, make one upstream call;
-- **health**: every real outcome updates the region's health (``/ready``); metrics and tracing
-  stages go here;
+- **observe**: every real outcome, timed, goes to the observers: the region's health
+  (``/ready``), metrics, the status page's window, the failure log; tracing goes beside it;
 - **breaker**: a region that keeps failing is failed fast until a trial call succeeds;
 - **retry**: retryable failures of these idempotent reads are tried again within the deadline;
 - **concurrency limit**: at most ``concurrency`` calls in flight per region;
@@ -23,11 +23,10 @@ so that they see every read, cached or not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from connectors.base import Connector
 from gateway.cache_store import CacheStore
-from gateway.health import RegionHealth
 from gateway.pipeline.breaker import BreakerStage, CircuitBreakers
 from gateway.pipeline.cache import CacheStage
 from gateway.pipeline.call import Handler, Stage, compose
@@ -35,7 +34,7 @@ from gateway.pipeline.concurrency import ConcurrencyStage
 from gateway.pipeline.connector import ConnectorStage
 from gateway.pipeline.deadline import DeadlineStage
 from gateway.pipeline.failfast import FailFastStage
-from gateway.pipeline.observe import HealthStage
+from gateway.pipeline.observe import CallObserver, ObserveStage
 from gateway.pipeline.retry import RetryStage
 from gateway.pipeline.singleflight import SingleFlightStage
 from gateway.settings import GatewaySettings
@@ -44,7 +43,7 @@ from gateway.settings import GatewaySettings
 def pipeline_stages(
     settings: GatewaySettings,
     connectors: Mapping[str, Connector],
-    health: RegionHealth,
+    observers: Sequence[CallObserver],
     breakers: CircuitBreakers,
     store: CacheStore,
 ) -> list[Stage]:
@@ -56,7 +55,7 @@ def pipeline_stages(
         Stage(CacheStage, {"store": store, "settings": settings.cache, "ttls": ttls}),
         Stage(FailFastStage),
         Stage(SingleFlightStage),
-        Stage(HealthStage, {"health": health}),
+        Stage(ObserveStage, {"observers": observers}),
         Stage(BreakerStage, {"breakers": breakers}),
         Stage(RetryStage, {"settings": settings.resilience}),
         Stage(ConcurrencyStage, {"limits": limits}),
@@ -66,10 +65,10 @@ def pipeline_stages(
 def build_pipeline(
     settings: GatewaySettings,
     connectors: Mapping[str, Connector],
-    health: RegionHealth,
+    observers: Sequence[CallObserver],
     breakers: CircuitBreakers,
     store: CacheStore,
 ) -> Handler:
     """The composed handler that every upstream call of every request goes through."""
-    stages = pipeline_stages(settings, connectors, health, breakers, store)
+    stages = pipeline_stages(settings, connectors, observers, breakers, store)
     return compose(stages, ConnectorStage(connectors))

@@ -20,7 +20,7 @@ from gateway.pipeline.concurrency import ConcurrencyStage
 from gateway.pipeline.connector import ConnectorStage
 from gateway.pipeline.deadline import DeadlineStage
 from gateway.pipeline.failfast import FailFastStage
-from gateway.pipeline.observe import HealthStage
+from gateway.pipeline.observe import HealthObserver, Observation, ObserveStage
 from tests.gateway.inprocess import FakeRegion
 from tests.gateway.pipeline.fakes import Inner, call, values
 
@@ -82,19 +82,50 @@ async def test_concurrency_limits_calls_in_flight_per_region() -> None:
     assert peak == 2
 
 
+def _health_stage(inner: Any, health: RegionHealth) -> ObserveStage:
+    return ObserveStage(inner, [HealthObserver(health)])
+
+
+async def test_every_observer_sees_each_call_once_timed_and_a_broken_one_costs_nothing() -> None:
+    seen: list[Observation] = []
+
+    class Broken:
+        def observe(self, observation: Observation) -> None:
+            raise RuntimeError("observer bug")
+
+    class Recorder:
+        def observe(self, observation: Observation) -> None:
+            seen.append(observation)
+
+    mixed = Inner(lambda key: RegionUnavailable("north", "503") if key == "b" else key)
+    stage = ObserveStage(mixed, [Broken(), Recorder()])
+    outcomes = await stage(call("a", "b"))
+    assert [isinstance(o, RegionUnavailable) for o in outcomes] == [False, True]
+    with pytest.raises(RegionUnavailable):
+        await ObserveStage(Inner(raises=[RegionUnavailable("north", "down")]), [Recorder()])(
+            call("a")
+        )
+    assert [(o.call.keys, o.ok, len(o.outcomes)) for o in seen] == [
+        (("a", "b"), True, 2),
+        (("a",), False, 0),
+    ]
+    assert all(o.seconds >= 0 for o in seen)
+    assert seen[1].error is not None and seen[1].error.public_message == "down"
+
+
 async def test_health_follows_whole_call_failures_and_all_keys_failing() -> None:
     health = RegionHealth(["north"])
-    await HealthStage(Inner(), health)(call("a"))
+    await _health_stage(Inner(), health)(call("a"))
     assert health.state("north").status is RegionStatus.UP
     with pytest.raises(RegionUnavailable):
-        await HealthStage(Inner(raises=[RegionUnavailable("north", "down")]), health)(call("a"))
+        await _health_stage(Inner(raises=[RegionUnavailable("north", "down")]), health)(call("a"))
     assert health.state("north").status is RegionStatus.DOWN
     failing = Inner(lambda key: RegionUnavailable("north", "503"))
-    await HealthStage(Inner(), health)(call("a"))
-    await HealthStage(failing, health)(call("a", "b"))
+    await _health_stage(Inner(), health)(call("a"))
+    await _health_stage(failing, health)(call("a", "b"))
     assert health.state("north").status is RegionStatus.DOWN
     mixed = Inner(lambda key: RegionUnavailable("north", "503") if key == "b" else key)
-    await HealthStage(mixed, health)(call("a", "b"))
+    await _health_stage(mixed, health)(call("a", "b"))
     assert health.state("north").status is RegionStatus.UP
 
 
@@ -131,7 +162,7 @@ async def test_deadline_errors_name_the_region_and_why() -> None:
 
 async def test_health_records_the_error_of_a_single_failing_key() -> None:
     health = RegionHealth(["north"])
-    await HealthStage(Inner(lambda key: RegionUnavailable("north", "503")), health)(call("a"))
+    await _health_stage(Inner(lambda key: RegionUnavailable("north", "503")), health)(call("a"))
     state = health.state("north")
     assert state.status is RegionStatus.DOWN
     assert (state.last_error, state.last_error_code) == ("503", "REGION_UNAVAILABLE")
