@@ -12,20 +12,81 @@ auth = { type = "none" }         # none | api_key | oauth2
 max_reply_bytes = 8388608        # largest reply accepted, on the wire and decompressed
 cache_ttl = { default = 60, search_people = 30 }  # seconds fresh, per operation (gateway cache)
 ```
+
+A secret (``auth.api_key``, ``auth.client_secret``) may be written in place or, better, by
+reference, resolved once at start-up: ``api_key = { env = "NAME" }`` reads the environment variable
+``NAME``, ``api_key = { file = "PATH" }`` reads a file (relative to the working directory; leading
+and trailing whitespace dropped). A missing variable or unreadable file is an error naming the key,
+never the value. Every region is checked, so one error per region is reported at once.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.errors import ConfigurationError
 from connectors.records import SystemKind
 
 AUTH_TYPES = ("none", "api_key", "oauth2")
+SECRET_SOURCES = ("env", "file")
+T = TypeVar("T")
+
+
+class ConfigProblems(ConfigurationError):
+    """Every problem found in a config at once, each naming its table and key."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+def collect(problems: list[str], build: Callable[[], T], fallback: T) -> T:
+    """``build()``; or, when it finds the config wrong, ``fallback`` with the problems noted."""
+    try:
+        return build()
+    except ConfigProblems as exc:
+        problems.extend(exc.problems)
+    except ConfigurationError as exc:
+        problems.append(str(exc))
+    return fallback
+
+
+def resolve_secret(value: object, where: str) -> str:
+    """A secret written in place, or read from ``{ env = "NAME" }`` or ``{ file = "PATH" }``.
+    Errors name ``where`` and the variable or file, never the secret."""
+    if isinstance(value, str):
+        return value
+    if (
+        not isinstance(value, Mapping)
+        or len(value) != 1
+        or not set(value) <= set(SECRET_SOURCES)
+        or not all(isinstance(name, str) and name for name in value.values())
+    ):
+        raise ConfigurationError(
+            f'{where} must be a string, {{ env = "NAME" }} or {{ file = "PATH" }}'
+        )
+    ((source, name),) = value.items()
+    if source == "env":
+        secret = os.environ.get(name)
+        if secret is None:
+            raise ConfigurationError(f"{where}: environment variable {name} is not set")
+        origin = f"environment variable {name}"
+    else:
+        try:
+            secret = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+            raise ConfigurationError(f"{where}: cannot read secret file {name}: {reason}") from None
+        origin = f"secret file {name}"
+    if not secret.strip():
+        raise ConfigurationError(f"{where}: {origin} is empty")
+    return secret.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +159,17 @@ def _require(table: Mapping[str, Any], key: str, where: str, kind: type) -> Any:
     return value
 
 
+def _secret(table: Mapping[str, Any], key: str, where: str) -> str:
+    """A required secret, in place or by reference (see :func:`resolve_secret`)."""
+    if key not in table:
+        raise ConfigurationError(f"{where}.{key} is required")
+    return resolve_secret(table[key], f"{where}.{key}")
+
+
 def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise ConfigurationError(f"{where}.{key} must be a positive number, not {value!r}")
+        raise ConfigurationError(f"{where}.{key} must be a positive number")
     return float(value)
 
 
@@ -132,14 +200,14 @@ def parse_auth(table: Mapping[str, Any], where: str) -> AuthConfig:
         return AuthConfig(
             type="api_key",
             header=str(table.get("header", "X-API-Key")),
-            api_key=_require(table, "api_key", where, str),
+            api_key=_secret(table, "api_key", where),
         )
     if auth_type == "oauth2":
         return AuthConfig(
             type="oauth2",
             token_url=_require(table, "token_url", where, str),
             client_id=_require(table, "client_id", where, str),
-            client_secret=_require(table, "client_secret", where, str),
+            client_secret=_secret(table, "client_secret", where),
         )
     return AuthConfig()
 
@@ -190,11 +258,19 @@ def _cache_ttl(table: object, where: str) -> dict[str, float]:
 
 
 def parse_regions(document: Mapping[str, Any]) -> tuple[RegionConfig, ...]:
-    """All regions of a parsed config document, in file order."""
+    """All regions of a parsed config document, in file order; every region is checked before
+    :class:`ConfigProblems` reports what is wrong."""
     regions = document.get("regions")
     if not isinstance(regions, Mapping) or not regions:
         raise ConfigurationError("the config needs at least one [regions.NAME] table")
-    return tuple(parse_region(name, table) for name, table in regions.items())
+    problems: list[str] = []
+    parsed = [
+        collect(problems, partial(parse_region, name, table), None)
+        for name, table in regions.items()
+    ]
+    if problems:
+        raise ConfigProblems(problems)
+    return tuple(region for region in parsed if region is not None)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -207,6 +283,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"config file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"config file {path} cannot be read: {exc.strerror}") from None
 
 
 def load_regions(path: Path) -> tuple[RegionConfig, ...]:

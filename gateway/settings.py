@@ -1,23 +1,39 @@
-"""Gateway settings: read once at start-up from the config file, then frozen.
+"""Gateway settings: read once at start-up from the config file and the environment, then frozen.
 
 Each table of the file is one frozen dataclass: ``[gateway]`` is :class:`GatewaySettings` itself,
-``[cache]`` is :class:`CacheSettings` and ``[resilience]`` is :class:`ResilienceSettings`. One
-reader (:func:`_table`) validates every table the same way: unknown keys and wrong types are named,
-numbers must be positive (or zero where a field says so), values are never echoed.
+``[cache]`` is :class:`CacheSettings` and ``[resilience]`` is :class:`ResilienceSettings`. Every
+key may also be set by an environment variable ``OFFENDER_GRAPH_<TABLE>__<KEY>`` (read with
+pydantic-settings, any case), which wins over the file, which wins over the default. One reader
+(:func:`_table`) validates every table the same way: unknown keys and wrong types are named (with
+the variable, for a value from the environment), numbers must be positive (or zero where a field
+says so), values are never echoed. The secrets ``gateway.id_key`` and ``cache.url`` (it may hold a
+Redis password) may be given by reference, ``{ env = "NAME" }`` or ``{ file = "PATH" }``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast, get_type_hints
+from typing import Any, cast, get_type_hints
 
-from connectors.config import RegionConfig, parse_regions, read_toml
+from pydantic import Field, TypeAdapter, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from connectors.config import (
+    ConfigProblems,
+    RegionConfig,
+    collect,
+    parse_regions,
+    read_toml,
+    resolve_secret,
+)
 from connectors.errors import ConfigurationError
 
-S = TypeVar("S")
+ENV_PREFIX = "OFFENDER_GRAPH_"
 
 
 @dataclass(frozen=True)
@@ -25,7 +41,7 @@ class CacheSettings:
     """``[cache]``: region answers kept for reuse; in memory unless ``url`` names a Redis."""
 
     enabled: bool = True
-    url: str = ""  # e.g. redis://127.0.0.1:6379/0; empty: in-process memory
+    url: str = field(default="", repr=False)  # redis://[:password@]host:port/db; empty: memory
     default_ttl: float = 60.0  # seconds an answer stays fresh (regions may set cache_ttl)
     stale_grace: float = 600.0  # seconds past freshness an answer may stand in for a failure
     namespace: str = "og"  # key prefix, so several deployments can share one Redis
@@ -65,48 +81,114 @@ class GatewaySettings:
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
 
 
-_TABLES: dict[str, type] = {"cache": CacheSettings, "resilience": ResilienceSettings}
+class _Environment(BaseSettings):
+    """The settings in the environment, as text: ``OFFENDER_GRAPH_CACHE__URL`` is ``cache.url``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore"
+    )
+    gateway: dict[str, str] = Field(default_factory=dict)
+    cache: dict[str, str] = Field(default_factory=dict)
+    resilience: dict[str, str] = Field(default_factory=dict)
+
+
+_TABLES: dict[str, type] = {
+    "gateway": GatewaySettings,
+    "cache": CacheSettings,
+    "resilience": ResilienceSettings,
+}
 _MAY_BE_ZERO = frozenset({"retries", "default_ttl", "stale_grace"})
+_SECRETS = frozenset({"id_key", "url"})  # may be given as { env = "NAME" } or { file = "PATH" }
+_KINDS = {bool: "boolean", int: "whole number", float: "number", str: "string"}
 
 
-def _table(cls: type[S], table: object, where: str, **given: Any) -> S:
-    """Validate one table against the fields of ``cls`` (``given`` fields are not in the file)."""
+def environment_variable(table: str, key: str) -> str:
+    """The variable that sets ``table.key``: ``OFFENDER_GRAPH_CACHE__URL`` for ``cache.url``."""
+    return f"{ENV_PREFIX}{table}__{key}".upper()
+
+
+def _environment() -> dict[str, dict[str, str]]:
+    try:
+        return _Environment().model_dump()
+    except (SettingsError, ValidationError):
+        names = ", ".join(ENV_PREFIX + table.upper() for table in _TABLES)
+        raise ConfigurationError(
+            f"the environment variables {names} must be unset or JSON objects of strings; "
+            f"set one key with {ENV_PREFIX}<TABLE>__<KEY>"
+        ) from None
+
+
+def _value(name: str, key: str, expected: type, value: object, text: bool) -> object:
+    """One setting checked against its field's type; ``text``: a string from the environment."""
+    if key in _SECRETS and not text:
+        value = resolve_secret(value, name)
+    if text and expected is not str:
+        try:
+            value = TypeAdapter(expected).validate_strings(cast(str, value))
+        except ValidationError:
+            raise ConfigurationError(f"{name} must be a {_KINDS[expected]}") from None
+    accepted: tuple[type, ...] = (int, float) if expected is float else (expected,)
+    if isinstance(value, bool) != (expected is bool) or not isinstance(value, accepted):
+        raise ConfigurationError(f"{name} must be a {_KINDS[expected]}")
+    if expected in (int, float):
+        number = cast(float, value)
+        if not math.isfinite(number) or number < 0 or (number == 0 and key not in _MAY_BE_ZERO):
+            least = "zero or more" if key in _MAY_BE_ZERO else "positive"
+            raise ConfigurationError(f"{name} must be {least}")
+        return float(number) if expected is float else number
+    return value
+
+
+def _table(cls: type, table: object, where: str, environment: Mapping[str, str]) -> dict[str, Any]:
+    """The validated keys of one table of ``cls``, the environment's over the file's; every
+    problem is reported at once."""
     if not isinstance(table, Mapping):
         raise ConfigurationError(f"[{where}] must be a table")
     hints = get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)} - set(given) - set(_TABLES)  # type: ignore[arg-type]
+    known = {f.name for f in dataclasses.fields(cls)} - {"regions"} - set(_TABLES)
+    given: dict[str, tuple[object, str]] = {key: (value, "") for key, value in table.items()}
+    for key, text in environment.items():
+        given[key] = (text, environment_variable(where, key))
     options: dict[str, Any] = {}
-    for key, value in table.items():
+    problems: list[str] = []
+    for key, (value, variable) in given.items():
+        name = f"{where}.{key}" + (f" (from {variable})" if variable else "")
         if key not in known:
-            raise ConfigurationError(f"{where}.{key} is not a known setting")
-        expected = hints[key]
-        accepted: tuple[type, ...] = (int, float) if expected is float else (expected,)
-        if isinstance(value, bool) != (expected is bool) or not isinstance(value, accepted):
-            raise ConfigurationError(f"{where}.{key} must be a {expected.__name__}")
-        if expected in (int, float):
-            number = cast(float, value)
-            if number < 0 or (number == 0 and key not in _MAY_BE_ZERO):
-                raise ConfigurationError(f"{where}.{key} must be positive")
-            value = float(number) if expected is float else number
-        options[key] = value
-    return cls(**given, **options)
+            problems.append(f"{name} is not a known setting")
+            continue
+        options[key] = collect(
+            problems, partial(_value, name, key, hints[key], value, bool(variable)), None
+        )
+    if problems:
+        raise ConfigProblems(problems)
+    return options
 
 
 def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
-    """Validate a parsed config document: ``[gateway]``, ``[cache]``, ``[resilience]`` and
-    ``[regions.*]`` tables."""
-    nested: dict[str, object] = {
-        name: _table(cls, document.get(name, {}), name) for name, cls in _TABLES.items()
+    """Validate a parsed config document (``[gateway]``, ``[cache]``, ``[resilience]`` and
+    ``[regions.*]`` tables) with the environment applied; every problem is reported at once."""
+    environment = _environment()
+    problems: list[str] = []
+    none: dict[str, Any] = {}
+    tables = {
+        name: collect(
+            problems, partial(_table, cls, document.get(name, {}), name, environment[name]), none
+        )
+        for name, cls in _TABLES.items()
     }
-    return _table(
-        GatewaySettings,
-        document.get("gateway", {}),
-        "gateway",
-        regions=parse_regions(document),
-        **nested,
+    regions = collect(
+        problems, partial(parse_regions, document), cast(tuple[RegionConfig, ...], ())
+    )
+    if problems:
+        raise ConfigProblems(problems)
+    return GatewaySettings(
+        regions=regions,
+        cache=CacheSettings(**tables["cache"]),
+        resilience=ResilienceSettings(**tables["resilience"]),
+        **tables["gateway"],
     )
 
 
 def load_settings(path: Path) -> GatewaySettings:
-    """Read and validate a gateway config file."""
+    """Read and validate a gateway config file, with the environment applied."""
     return parse_settings(read_toml(path))
