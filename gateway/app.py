@@ -13,21 +13,27 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from connectors.base import Connector
+from gateway.access_log import AccessLog, note_operation, note_result
 from gateway.context import GatewayContext
-from gateway.graphiql import ASSETS_URL, STATIC_DIR, graphiql_page
+from gateway.graphiql import ASSETS_URL, STATIC_DIR, ExamplePerson, graphiql_page
 from gateway.health import ready_payload
+from gateway.metrics_export import LiveCollector, MetricsExport, worker_exited
+from gateway.metrics_graphql import operation_metrics
 from gateway.request_guard import RequestGuard
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import GatewaySettings
+from gateway.status_page import render_index, render_status, status_payload
 from schema.build import build_schema
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     """Strawberry's ASGI view with our per-request context and our offline GraphiQL page."""
 
-    def __init__(self, runtime: Runtime, example_identifier: str) -> None:
+    def __init__(self, runtime: Runtime, example: ExamplePerson) -> None:
         settings = runtime.settings
         super().__init__(
             build_schema(
@@ -38,17 +44,28 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 regions=len(runtime.directory.names),
                 max_page_size=settings.max_page_size,
                 introspection=settings.introspection,
+                observers=[operation_metrics(runtime.metrics)],
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
         )
         self.runtime = runtime
-        self.example_identifier = example_identifier
+        self.example = example
 
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         return self.runtime.context()
 
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):  # for the access line
+            note_operation(data.operation_name, data.query)
+        return data
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        note_result(result.data is not None, bool(result.errors))  # for the access line
+        return await super().process_result(request, result)
+
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
-        return HTMLResponse(graphiql_page(self.example_identifier))
+        return HTMLResponse(graphiql_page(self.example))
 
 
 def create_app(
@@ -56,10 +73,17 @@ def create_app(
     *,
     connectors: Mapping[str, Connector] | None = None,
     example_identifier: str = "A1234AA",
+    example_name: str = "Smith",
+    example_date_of_birth: str | None = None,
 ) -> Starlette:
-    """The gateway app: ``/graphql`` (GraphiQL on GET), ``/health``, ``/ready``, GraphiQL assets."""
+    """The gateway app: ``/graphql`` (GraphiQL on GET, its examples about the example person),
+    ``/health``, ``/ready``, ``/status`` (and ``.json``), ``/`` and the GraphiQL assets."""
     runtime = build_runtime(settings, connectors)
-    graphql = GatewayGraphQL(runtime, example_identifier)
+    example = ExamplePerson(example_identifier, example_name, example_date_of_birth)
+    graphql = GatewayGraphQL(runtime, example)
+
+    live = LiveCollector(list(runtime.connectors), runtime.breakers)
+    metrics = MetricsExport(runtime.metrics, live)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,6 +92,7 @@ def create_app(
             yield
         finally:
             await runtime.aclose()
+            worker_exited()
 
     async def health_check(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -76,15 +101,31 @@ def create_app(
         body, status = ready_payload(runtime.health, runtime.breakers)
         return JSONResponse(body, status_code=status)
 
+    def status_json() -> dict[str, Any]:
+        return status_payload(runtime.directory, runtime.health, runtime.breakers, runtime.stats)
+
+    async def status(request: Request) -> Response:
+        return HTMLResponse(render_status(status_json()))
+
+    async def status_data(request: Request) -> Response:
+        return JSONResponse(status_json())
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(render_index())
+
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health_check),
         Route("/ready", ready),
+        Route("/metrics", metrics.endpoint),
+        Route("/status", status),
+        Route("/status.json", status_data),
+        Route("/", index),
         Mount(ASSETS_URL, StaticFiles(directory=STATIC_DIR / "graphiql"), name="graphiql"),
     ]
     guard = Middleware(
         RequestGuard, max_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog), guard])
     app.state.runtime = runtime
     return app

@@ -1,17 +1,47 @@
-"""GraphiQL served entirely by the gateway: page and assets, no public CDN needed."""
+"""GraphiQL served entirely by the gateway (page and assets, no public CDN needed), opening with
+a tab per example query an analyst starts from, each with the demo's example person filled in.
+
+Every example uses only fields of ``schema/schema.graphql`` (``tests/gateway/test_graphiql.py``
+validates each against the schema).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 ASSETS_URL = "/graphiql"
 STATIC_DIR = Path(__file__).parent / "static"
 
+
+@dataclass(frozen=True, slots=True)
+class ExamplePerson:
+    """Whom the examples ask about: an identifier, and a name and date of birth to search by."""
+
+    identifier: str = "A1234AA"
+    name: str = "Smith"  # a surname, or a forename and a surname
+    date_of_birth: str | None = None  # ISO date
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One tab: a named query and whether it searches by name (else it looks up an identifier)."""
+
+    query: str
+    search: bool = False
+
+    def variables(self, person: ExamplePerson) -> dict[str, str | None]:
+        if self.search:
+            return {"name": person.name, "dateOfBirth": person.date_of_birth}
+        return {"identifier": person.identifier}
+
+
 EXAMPLE_QUERY = """# Offender Graph: one person, merged from every
 # regional system. Press play, or try another NOMS
 # number, CRN or PNC (make demo prints real ones).
+# The other tabs hold more examples.
 query Offender($identifier: String!) {
   offender(identifier: $identifier) {
     id
@@ -38,15 +68,115 @@ query Offender($identifier: String!) {
 }
 """
 
+SEARCH_QUERY = """# People by name across every region: a surname, or a
+# forename and a surname (aliases match too), with an
+# optional date of birth. Add region: "probation-wales"
+# for one region; pass after: <endCursor> for the next page.
+query Search($name: String!, $dateOfBirth: Date) {
+  offenders(name: $name, dateOfBirth: $dateOfBirth, first: 20) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id
+        identifiers { nomsNumber crn pncNumber croNumber }
+        name { forename surname }
+        aliases { forename surname }
+        dateOfBirth
+        status
+        records { region localId }
+      }
+    }
+  }
+}
+"""
+
+TIMELINE_QUERY = """# Every movement and supervision change from every
+# system, in date order.
+query Timeline($identifier: String!) {
+  offender(identifier: $identifier) {
+    name { forename surname }
+    timeline { date type description region location }
+  }
+}
+"""
+
+ALERTS_QUERY = """# Prison alerts and probation registrations (MAPPA,
+# RoSH, ...) from every region.
+query Alerts($identifier: String!) {
+  offender(identifier: $identifier) {
+    name { forename surname }
+    alerts {
+      region source type code description
+      active startDate level category
+    }
+  }
+}
+"""
+
+CUSTODY_QUERY = """# Where the person is now: status, the responsible
+# officer, bookings with sentence dates, supervision.
+query CustodyAndSupervision($identifier: String!) {
+  offender(identifier: $identifier) {
+    status
+    offenderManager {
+      region staffCode forename surname role team
+      probationDeliveryUnit responsibleOfficer allocatedOn
+    }
+    custody {
+      region prisonName legalStatus inOutStatus active
+      startDate endDate securityCategory
+      sentence { sentenceStart conditionalRelease licenceExpiry sentenceExpiry }
+    }
+    supervision {
+      region kind probationRegion licenceType tier
+      startDate endDate active
+    }
+  }
+}
+"""
+
+SOURCES_QUERY = """# Provenance: which local record in which system each
+# fact came from, which identifiers linked it, and how
+# every region did for this person (OK, STALE, FAILED,
+# SKIPPED). A front-end can show "partial" from sources.
+query Sources($identifier: String!) {
+  offender(identifier: $identifier) {
+    identifiers { nomsNumber crn pncNumber croNumber }
+    records { region systemKind localId matchedBy fetchedAt }
+    sources { region outcome fetchedAt code stage message reason }
+  }
+  regions { name title kind status breaker lastError }
+}
+"""
+
+EXAMPLES: tuple[Example, ...] = (
+    Example(EXAMPLE_QUERY),
+    Example(SEARCH_QUERY, search=True),
+    Example(TIMELINE_QUERY),
+    Example(ALERTS_QUERY),
+    Example(CUSTODY_QUERY),
+    Example(SOURCES_QUERY),
+    # Caseload (an officer's people) and possible matches (records that may be this person)
+    # get their tabs here once the schema has those fields.
+)
+
+
+def example_tabs(person: ExamplePerson) -> list[dict[str, str]]:
+    """GraphiQL's ``defaultTabs``: each example with its variables for ``person``."""
+    return [
+        {"query": e.query, "variables": json.dumps(e.variables(person), indent=2)} for e in EXAMPLES
+    ]
+
 
 @cache
 def _template() -> str:
     return (STATIC_DIR / "graphiql.html").read_text(encoding="utf-8")
 
 
-def graphiql_page(example_identifier: str) -> str:
-    """The GraphiQL page with the example query and its variables pre-filled."""
-    page = _template().replace("{{ASSETS}}", ASSETS_URL)
-    page = page.replace("{{EXAMPLE_QUERY}}", json.dumps(EXAMPLE_QUERY))
-    variables = json.dumps(json.dumps({"identifier": example_identifier}, indent=2))
-    return page.replace("parameters.variables,", f"parameters.variables || {variables},", 1)
+def graphiql_page(person: ExamplePerson) -> str:
+    """The GraphiQL page with a tab per example, their variables filled in for ``person``."""
+    tabs = json.dumps(example_tabs(person))
+    # Inside a <script>, "</" could end it early: escape it (valid JSON and JavaScript).
+    tabs = tabs.replace("</", "<\\/")
+    return _template().replace("{{ASSETS}}", ASSETS_URL).replace("{{EXAMPLE_TABS}}", tabs)

@@ -13,20 +13,25 @@ from connectors.base import Connector
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 from connectors.registry import build_connectors
+from gateway.access_log import RegionsTouched
 from gateway.cache_store import CacheStore, build_store
 from gateway.context import GatewayContext
 from gateway.directory import RegionDirectory
 from gateway.health import RegionHealth
 from gateway.ids import OffenderIds
 from gateway.loaders import RegionLoaders
+from gateway.metrics import GatewayMetrics
+from gateway.metrics_observer import MetricsObserver
 from gateway.pipeline.breaker import CircuitBreakers
 from gateway.pipeline.breaker_store import BreakerStore, MemoryBreakerStore, RedisBreakerStore
 from gateway.pipeline.build import build_pipeline
 from gateway.pipeline.call import Deadline, Handler, RequestScope
 from gateway.pipeline.observe import CallObserver, HealthObserver
 from gateway.probe import HealthProbe
+from gateway.region_stats import RegionStats
 from gateway.service import OffenderService
 from gateway.settings import GatewaySettings
+from gateway.upstream_log import UpstreamFailureLog
 
 log = logging.getLogger("offender_graph.gateway")
 START_TIMEOUT = 10.0
@@ -45,6 +50,8 @@ class Runtime:
     directory: RegionDirectory
     ids: OffenderIds
     probe: HealthProbe
+    metrics: GatewayMetrics  # Prometheus metrics, for /metrics
+    stats: RegionStats  # the last hour of calls per region, for /status
 
     def context(self) -> GatewayContext:
         """A fresh request: its own deadline, page budget, loaders and service."""
@@ -97,15 +104,22 @@ def build_runtime(
     health = RegionHealth(list(regions))
     breakers = CircuitBreakers(list(regions), settings.resilience, _breaker_store(settings))
     store = build_store(settings.cache)
-    observers: list[CallObserver] = [HealthObserver(health)]
+    metrics = GatewayMetrics()
+    recorder = MetricsObserver(metrics)  # told of every call, and of the cache's lookups
+    stats = RegionStats(list(regions))
+    observers: list[CallObserver] = [HealthObserver(health), stats]
+    observers += [RegionsTouched(), UpstreamFailureLog()]  # the access and failure logs
+    observers.append(recorder)
     return Runtime(
         settings=settings,
         connectors=regions,
         health=health,
         breakers=breakers,
         store=store,
-        pipeline=build_pipeline(settings, regions, observers, breakers, store),
+        pipeline=build_pipeline(settings, regions, observers, breakers, store, recorder),
         directory=RegionDirectory(regions, health, breakers),
         ids=OffenderIds.from_setting(settings.id_key),
         probe=HealthProbe(regions, breakers, health, settings.resilience.probe_interval),
+        metrics=metrics,
+        stats=stats,
     )
