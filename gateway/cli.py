@@ -20,6 +20,7 @@ from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifi
 from gateway.app import create_app
 from gateway.asgi import CONFIG_VARIABLE
 from gateway.cache_store import build_store
+from gateway.graphiql import ExamplePerson
 from gateway.ids import new_id_key
 from gateway.invalidation import invalidate_person
 from gateway.settings import GatewaySettings, load_settings
@@ -57,11 +58,23 @@ def describe(person: TruePerson) -> str:
     )
 
 
+def example_person(person: TruePerson) -> ExamplePerson:
+    """GraphiQL's examples about ``person``: by their NOMS number (or CRN), name and birth date."""
+    identifier = person.noms or person.crn or person.pnc
+    name = f"{person.forename} {person.surname}"
+    return ExamplePerson(identifier, name, person.date_of_birth.isoformat())
+
+
 async def serve_gateway(
-    settings: GatewaySettings, host: str, port: int, example: str, banner: str
+    settings: GatewaySettings, host: str, port: int, example: ExamplePerson, banner: str
 ) -> None:
     """Run the gateway with uvicorn until interrupted; print ``banner`` once it is up."""
-    app = create_app(settings, example_identifier=example)
+    app = create_app(
+        settings,
+        example_identifier=example.identifier,
+        example_name=example.name,
+        example_date_of_birth=example.date_of_birth,
+    )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
     async def announce() -> None:
@@ -111,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
                 f"Started in {time.perf_counter() - started:.1f} s. Ctrl-C stops everything.",
             ]
         )
-        example = examples[0].noms if examples and examples[0].noms else "A1234AA"
+        example = example_person(examples[0]) if examples else ExamplePerson()
         run(serve_gateway(settings, args.host, args.port, example, banner))
     finally:
         running.stop()
@@ -121,7 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(args.config)  # fail here, once, on a bad config
     banner = f"Offender Graph gateway on http://{args.host}:{args.port}/graphql"
     if args.workers == 1:
-        run(serve_gateway(settings, args.host, args.port, "A1234AA", banner))
+        run(serve_gateway(settings, args.host, args.port, ExamplePerson(), banner))
         return
     os.environ[CONFIG_VARIABLE] = str(args.config.resolve())
     print(f"{banner} ({args.workers} worker processes)", flush=True)
