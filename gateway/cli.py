@@ -1,28 +1,36 @@
-"""The ``offender-graph`` command: ``demo``, ``serve``, ``simulate``, ``cache invalidate`` and
-``schema export`` / ``schema diff``."""
+"""The offender-graph command: demo, serve, simulate, config check, cache invalidate and schema
+export / diff."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from graphql import GraphQLError
 
+from connectors.config import ConfigProblems
 from connectors.errors import ConfigurationError
 from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifier
 from gateway.app import create_app
 from gateway.asgi import CONFIG_VARIABLE
 from gateway.cache_store import build_store
+from gateway.config_check import run_check
 from gateway.graphiql import ExamplePerson
 from gateway.ids import new_id_key
 from gateway.invalidation import invalidate_person
+from gateway.logs import configure_logging, uvicorn_log_config
+from gateway.metrics_export import multiprocess_directory
 from gateway.settings import GatewaySettings, load_settings
 from schema.sdl import classify_changes, export_sdl
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
@@ -32,6 +40,11 @@ from simulators.stores import ProbationCase
 from simulators.truth import Estate, TruePerson
 
 DEFAULT_CONFIG = Path("var/estate.toml")
+DESCRIPTION = (
+    "One GraphQL graph of offenders over regional prison (SOAP) and probation (REST) systems. "
+    "Settings come from the config file; any OFFENDER_GRAPH_<TABLE>__<KEY> environment "
+    "variable overrides its key."
+)
 
 
 def example_people(estate: Estate, count: int = 5) -> list[TruePerson]:
@@ -69,13 +82,17 @@ async def serve_gateway(
     settings: GatewaySettings, host: str, port: int, example: ExamplePerson, banner: str
 ) -> None:
     """Run the gateway with uvicorn until interrupted; print ``banner`` once it is up."""
+    configure_logging()
     app = create_app(
         settings,
         example_identifier=example.identifier,
         example_name=example.name,
         example_date_of_birth=example.date_of_birth,
     )
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
+    )
+    server = uvicorn.Server(config)
 
     async def announce() -> None:
         while not server.started:
@@ -95,15 +112,33 @@ def start_estate(people: int, seed: int, config: Path, base_port: int) -> Runnin
     """Start the estate and write its config (credentials and the id key: owner-only)."""
     estate = generate_estate(seed=seed, people=people)
     running = RunningEstate(estate, base_port=base_port).start()
-    config.parent.mkdir(parents=True, exist_ok=True)
+    if not config.parent.exists() or config.parent == DEFAULT_CONFIG.parent:
+        config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config.parent.chmod(0o700)  # var/: the demo's config and anything else written there
     config.touch(mode=0o600)
     config.chmod(0o600)
     config.write_text(running.config_toml({"id_key": new_id_key()}), encoding="utf-8")
     return running
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit with one line, before anything starts, when ``host:port`` cannot be listened on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            message = f"port {port} on {host} is taken (is another gateway running?)"
+        else:
+            message = f"cannot listen on {host}:{port}: {exc.strerror or type(exc).__name__}"
+        raise SystemExit(message) from None
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    ensure_port_free(args.host, args.port)
     running = start_estate(args.people, args.seed, args.config, args.base_port)
     try:
         settings = load_settings(args.config)
@@ -132,20 +167,24 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(args.config)  # fail here, once, on a bad config
+    ensure_port_free(args.host, args.port)  # both paths: uvicorn's own bind error is raw
     banner = f"Offender Graph gateway on http://{args.host}:{args.port}/graphql"
     if args.workers == 1:
         run(serve_gateway(settings, args.host, args.port, ExamplePerson(), banner))
         return
+    configure_logging()
     os.environ[CONFIG_VARIABLE] = str(args.config.resolve())
     print(f"{banner} ({args.workers} worker processes)", flush=True)
-    uvicorn.run(
-        "gateway.asgi:app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
-    )
+    with multiprocess_directory():  # each worker's metrics go there; /metrics adds them up
+        uvicorn.run(
+            "gateway.asgi:app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            log_config=uvicorn_log_config(),
+        )
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
@@ -166,6 +205,12 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         run(wait())
     finally:
         running.stop()
+
+
+def cmd_config(args: argparse.Namespace) -> None:
+    code, lines = run_check(args.file)
+    print(*lines, sep="\n", file=sys.stderr if code else sys.stdout)
+    sys.exit(code)
 
 
 def cmd_cache_invalidate(args: argparse.Namespace) -> None:
@@ -219,6 +264,14 @@ def identifier(text: str) -> Identifier:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def port(text: str) -> int:
+    """An argparse type: a TCP port number (0 to 65535)."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0 to 65535)")
+    return value
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     value = int(text)
@@ -227,41 +280,82 @@ def positive(text: str) -> int:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """The parser of the command and of each subcommand: help shows every option's default."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(**kwargs)
+
+
+def package_version() -> str:
+    try:
+        return version("offender-graph")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="offender-graph", description=__doc__)
-    commands = top.add_subparsers(dest="command", required=True)
+    top = Parser(prog="offender-graph", description=DESCRIPTION)
+    top.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(group: Any, name: str, helptext: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = group.add_parser(name, help=helptext, description=helptext)
+        return sub
+
+    def config_option(sub: argparse.ArgumentParser, helptext: str) -> None:
+        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=helptext)
+
     for name, helptext in (
         ("demo", "run the simulated estate and the gateway with GraphiQL"),
         ("simulate", "run the simulated estate only and write its region config"),
     ):
-        sub = commands.add_parser(name, help=helptext)
-        sub.add_argument("--people", type=positive, default=DEFAULT_PEOPLE)
-        sub.add_argument("--seed", type=int, default=DEFAULT_SEED)
-        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-        sub.add_argument("--base-port", type=int, default=0, help="first port (0: any free)")
-    serve = commands.add_parser("serve", help="run the gateway against a region config")
-    serve.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+        sub = command(commands, name, helptext)
+        sub.add_argument(
+            "--people", type=positive, default=DEFAULT_PEOPLE, help="people in the estate"
+        )
+        sub.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the population")
+        config_option(sub, "where to write the estate's config (owner-only)")
+        sub.add_argument(
+            "--base-port", type=port, default=0, help="first port of the systems (0: any free)"
+        )
+    serve = command(commands, "serve", "run the gateway against a config file")
+    config_option(serve, "the config file")
     serve.add_argument(
         "--workers",
         type=positive,
         default=1,
-        help="worker processes (default 1); they share cache and breakers only through Redis",
+        help="worker processes; they share cache and breakers only through Redis",
     )
     for sub in (commands.choices["demo"], serve):
-        sub.add_argument("--host", default="127.0.0.1")
-        sub.add_argument("--port", type=int, default=8000)
-    cache = commands.add_parser("cache", help="manage the shared (Redis) answer cache")
-    actions = cache.add_subparsers(dest="action", required=True)
-    invalidate = actions.add_parser(
-        "invalidate", help="forget every cached answer about the person an identifier names"
+        sub.add_argument("--host", default="127.0.0.1", help="address the gateway listens on")
+        sub.add_argument("--port", type=port, default=8000, help="port the gateway listens on")
+    config = command(commands, "config", "validate a config file")
+    config_actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = command(
+        config_actions,
+        "check",
+        "validate a config file with the environment applied, starting nothing and contacting "
+        "no region (exit 1 on a problem)",
     )
-    invalidate.add_argument("identifier", type=identifier)
-    invalidate.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    schema = commands.add_parser("schema", help="the GraphQL schema as a committed contract (SDL)")
-    schema_actions = schema.add_subparsers(dest="action", required=True)
-    schema_actions.add_parser("export", help="print the schema's SDL to stdout")
-    diff = schema_actions.add_parser(
-        "diff", help="classify the changes between two SDL files (exit 1 on a breaking one)"
+    check.add_argument("file", type=Path, help="the config file")
+    cache = command(commands, "cache", "manage the shared (Redis) answer cache")
+    actions = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
+    invalidate = command(
+        actions, "invalidate", "forget every cached answer about the person an identifier names"
+    )
+    invalidate.add_argument(
+        "identifier", type=identifier, help="a NOMS number, CRN, PNC or CRO number"
+    )
+    config_option(invalidate, "the config file naming the Redis ([cache] url)")
+    schema = command(commands, "schema", "the GraphQL schema as a committed contract (SDL)")
+    schema_actions = schema.add_subparsers(dest="action", required=True, metavar="ACTION")
+    command(schema_actions, "export", "print the schema's SDL to stdout")
+    diff = command(
+        schema_actions,
+        "diff",
+        "classify the changes between two SDL files (exit 1 on a breaking one)",
     )
     diff.add_argument("old", type=Path, help="the SDL before, e.g. the committed one")
     diff.add_argument("new", type=Path, help="the SDL after")
@@ -276,13 +370,15 @@ def main(argv: list[str] | None = None) -> None:
         "demo": cmd_demo,
         "serve": cmd_serve,
         "simulate": cmd_simulate,
+        "config": cmd_config,  # its one action
         "cache": cmd_cache_invalidate,  # its one action
         "schema": cmd_schema,
     }
     try:
         handlers[args.command](args)
     except ConfigurationError as exc:
-        sys.exit(f"configuration error: {exc}")
+        problems = exc.problems if isinstance(exc, ConfigProblems) else (str(exc),)
+        sys.exit("\n".join(f"configuration error: {problem}" for problem in problems))
     except KeyboardInterrupt:
         pass
 
