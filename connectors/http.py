@@ -5,7 +5,9 @@ Every request a connector makes goes through :func:`send`, on a client from
 body, token and WSDL replies included, to the region's ``max_reply_bytes``: a Content-Length over
 it is refused before reading, and the body is counted as it streams in, on the wire and as
 decoded (gzip and deflate are inflated here, in bounded steps, so a compression bomb never
-inflates past the cap). Environment proxies are not used: regions are reached directly.
+inflates past the cap). Environment proxies are not used: regions are reached directly. The same
+transport adds the W3C trace context (``traceparent``, ``tracestate``) of the current span to
+every request, when the gateway traces (OpenTelemetry's API alone: a no-op without its SDK).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 import httpx
+from opentelemetry.propagate import inject
 
 from connectors.config import RegionConfig
 from connectors.errors import (
@@ -99,6 +102,7 @@ class CappedTransport(httpx.AsyncBaseTransport):
         self.inner, self.region, self.max_bytes = inner, region, max_bytes
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        inject(request.headers)  # W3C trace context of the current span; none: a no-op
         response = await self.inner.handle_async_request(request)
         try:
             inflater = self._inflater(response.headers)
@@ -248,5 +252,6 @@ async def send(
     except OSError as exc:
         raise RegionUnavailable(region, "region could not be reached") from exc
     except Exception as exc:
-        log.warning("region %s: unexpected failure sending a request: %r", region, exc)
+        # Its message may hold the URL, and so an identifier: the type and frames only.
+        log.warning("region %s: unexpected failure sending a request", region, exc_info=exc)
         raise UpstreamInvalid(region, "region answered in a way the gateway cannot use") from exc

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -71,6 +72,7 @@ BATCH_OPERATIONS = frozenset(
 MAX_BATCH = 100  # items per batch call (the WSDL's maxOccurs); options.max_batch overrides
 MAX_RESULTS = 200  # search results the service returns at most
 _CLIENT_FAULTS = ("Client", "VersionMismatch", "MustUnderstand")
+_FAULT_CODE = re.compile(r"[^A-Za-z0-9_-]")  # what of a fault code may be logged
 
 
 @contextmanager
@@ -82,8 +84,9 @@ def soap_errors(region: str) -> Iterator[None]:
     except ConnectorError:
         raise
     except Fault as exc:
-        log.warning("region %s answered SOAP fault %s: %s", region, exc.code, exc.message)
         code = (exc.code or "").rpartition(":")[2].split(".")[0]
+        # The fault string is the region's own text (it may name a person): never logged.
+        log.debug("region %s answered SOAP fault %s", region, _FAULT_CODE.sub("?", code)[:40])
         if code in _CLIENT_FAULTS:
             raise UpstreamRejected(region, "region rejected the request (SOAP fault)") from exc
         raise RegionUnavailable(region, "region reported an internal error (SOAP fault)") from exc
@@ -92,7 +95,7 @@ def soap_errors(region: str) -> Iterator[None]:
         error = error_for_status(region, httpx.Response(status)) if status >= 300 else None
         raise (error or UpstreamInvalid(region, "region answered with invalid XML")) from exc
     except (ZeepError, etree.LxmlError, ValueError) as exc:
-        log.warning("region %s answered data that does not map: %s", region, exc)
+        log.debug("region %s answered data that does not map (%s)", region, type(exc).__name__)
         raise UpstreamInvalid(region, "region answered with data that does not map") from exc
     except Exception as exc:
         log.exception("region %s: unexpected failure in the SOAP connector", region)
@@ -243,7 +246,7 @@ class SoapPrisonConnector(Connector):
         try:
             return build(key_reply)
         except PayloadError as exc:
-            log.warning("region %s: a record does not map: %s", self.region, exc)
+            log.debug("region %s: a record does not map: %s", self.region, exc)  # names a field
             return UpstreamInvalid(self.region, "region answered with a record that does not map")
 
     async def _batched(

@@ -12,6 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.logs import configure_logging
 from gateway.settings import load_settings
 
 CONFIG_VARIABLE = "OFFENDER_GRAPH_CONFIG"
@@ -19,4 +20,5 @@ CONFIG_VARIABLE = "OFFENDER_GRAPH_CONFIG"
 
 def app() -> Starlette:
     """A gateway app for the config file named by ``OFFENDER_GRAPH_CONFIG``."""
+    configure_logging()  # OFFENDER_GRAPH_LOG_LEVEL / _FORMAT, inherited from the command
     return create_app(load_settings(Path(os.environ[CONFIG_VARIABLE])))
