@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m schema.changelog_rule
 
 format: $(STAMP)
 	$(BIN)/ruff format .

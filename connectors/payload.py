@@ -120,10 +120,10 @@ def ident(data: Payload, key: str, *, xml: bool = False) -> str:
     return text(data, key, xml=xml)
 
 
-def choice(data: Payload, key: str, kind: type[E], what: str) -> E:
+def choice(data: Payload, key: str, kind: type[E], what: str, *, xml: bool = False) -> E:
     """A required string field that must be one of the values of ``kind``."""
     try:
-        return kind(text(data, key))
+        return kind(text(data, key, xml=xml))
     except ValueError:
         raise PayloadError(f"field '{key}' is not a known {what}") from None
 

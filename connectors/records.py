@@ -53,6 +53,14 @@ class SentenceDates:
     release: date | None = None
 
 
+class InOutStatus(StrEnum):
+    """Where a person with a booking is now, as the prison system records it."""
+
+    IN = "IN"  # inside the establishment
+    OUT = "OUT"  # released, or out (court, hospital, temporary absence)
+    TRN = "TRN"  # in transfer between establishments
+
+
 @dataclass(frozen=True, slots=True)
 class CustodyEpisode:
     """One booking (custody term) in one prison system."""
@@ -64,7 +72,7 @@ class CustodyEpisode:
     prison_id: str
     prison_name: str
     active: bool
-    in_out_status: str  # IN, OUT, TRN
+    in_out_status: InOutStatus
     legal_status: str  # RECALL, REMAND, SENTENCED, INDETERMINATE_SENTENCE
     start_date: date
     end_date: date | None
@@ -111,6 +119,13 @@ class SupervisionEpisode:
     tier: str | None = None
 
 
+class ManagerRole(StrEnum):
+    """Which kind of offender manager: prison (POM) or community (COM)."""
+
+    POM = "POM"
+    COM = "COM"
+
+
 @dataclass(frozen=True, slots=True)
 class OffenderManager:
     """A prison (POM) or community (COM) offender manager allocated by a probation system."""
@@ -120,7 +135,7 @@ class OffenderManager:
     staff_code: str
     forename: str | None
     surname: str | None
-    role: str  # POM or COM
+    role: ManagerRole
     team: str | None
     probation_delivery_unit: str | None
     probation_region: str | None

@@ -12,6 +12,7 @@ from connectors import payload as p
 from connectors.records import (
     Alert,
     AlertSource,
+    ManagerRole,
     OffenderManager,
     PersonRecord,
     SupervisionEpisode,
@@ -85,7 +86,7 @@ def manager(region: str, offender_id: str, data: p.Payload) -> OffenderManager:
         staff_code=p.text(data, "staffCode"),
         forename=p.opt_text(data, "forename"),
         surname=p.opt_text(data, "surname"),
-        role=p.text(data, "role"),
+        role=p.choice(data, "role", ManagerRole, "manager role"),
         team=_description(data, "team"),
         probation_delivery_unit=_description(data, "probationDeliveryUnit"),
         probation_region=_code(data, "probationRegion"),

@@ -12,6 +12,7 @@ from connectors import payload as p
 from connectors.records import (
     Alert,
     AlertSource,
+    ManagerRole,
     OffenderManager,
     PersonRecord,
     SupervisionEpisode,
@@ -67,7 +68,7 @@ def manager(region: str, offender_id: str, data: p.Payload) -> OffenderManager:
         staff_code=p.text(data, "STAFF_CODE"),
         forename=p.opt_text(data, "STAFF_FORENAME"),
         surname=p.opt_text(data, "STAFF_SURNAME"),
-        role=p.text(data, "ROLE"),
+        role=p.choice(data, "ROLE", ManagerRole, "manager role"),
         team=p.opt_text(data, "TEAM"),
         probation_delivery_unit=p.opt_text(data, "PDU"),
         probation_region=p.opt_text(data, "REGION_CODE"),

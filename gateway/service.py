@@ -115,6 +115,17 @@ class OffenderService:
             "BAD_IDENTIFIER",
         )
 
+    def parse_offender_id(self, text: str) -> Identifier:
+        """An offender id the gateway gave (``node(id:)``): raw identifiers are refused, so a
+        global id never doubles as a way to type a PNC number."""
+        try:
+            decoded = self.ids.decode(text.strip())
+        except InvalidIdentifier:
+            raise BadInput("not an offender id given by this gateway", "BAD_IDENTIFIER") from None
+        if isinstance(decoded, Identifier):
+            return decoded
+        return self.parse_identifier(text)  # a record-only id: the same refusal as offender()
+
     async def find(self, identifier: Identifier) -> Lookup:
         """The person holding ``identifier``, merged across every region, or None; with the
         regions that failed while they were looked for (a None then means "not found where we

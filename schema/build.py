@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -10,6 +11,7 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
@@ -17,6 +19,7 @@ from strawberry.types import ExecutionContext
 from schema.cost import cost_limit, shape_rule
 from schema.errors import GatewayErrors
 from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
 
 
 class GatewaySchema(strawberry.Schema):
@@ -38,6 +41,7 @@ def build_schema(
     regions: int = 7,
     max_page_size: int = 100,
     introspection: bool = True,
+    observers: Sequence[type[SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The offender graph schema; depth, aliases, tokens and cost limited, introspection
     switchable.
@@ -51,6 +55,9 @@ def build_schema(
     by the rule classes, so rules made per request would never hit it. Parsing is not cached:
     strawberry's ``ParserCache`` raises syntax errors outside the operation hook, where they
     would escape our error codes.
+
+    ``observers`` are extensions that watch each operation (the gateway's metrics); they run
+    outermost.
     """
     rules: list[type[ASTValidationRule]] = [
         shape_rule(max_depth, max_aliases),
@@ -58,10 +65,11 @@ def build_schema(
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
+        *observers,  # first: they see the result once every other extension is done with it
         GatewayErrors,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
         cost_limit(max_cost, regions, max_page_size),
     ]
-    return GatewaySchema(query=Query, extensions=extensions)
+    return GatewaySchema(query=Query, extensions=extensions, scalar_overrides=SCALAR_OVERRIDES)

@@ -80,6 +80,8 @@ def classify(error: GraphQLError) -> GraphQLError:
         # refusals come from schema/cost.py with their code already set)
     elif error.message.startswith("Syntax Error"):
         code = "GRAPHQL_PARSE_FAILED"
+    elif error.message.startswith("Variable '$"):
+        code = "BAD_USER_INPUT"  # a variable's value does not fit its type (or is missing)
     else:
         code = "GRAPHQL_VALIDATION_FAILED"
     return GraphQLError(

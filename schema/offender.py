@@ -54,8 +54,15 @@ def selected_kinds(selections: Iterable[Selection]) -> frozenset[Capability]:
     return frozenset(kinds)
 
 
+@strawberry.interface(description="An object with a global id, fetchable by `node(id:)` (Relay).")
+class Node:
+    @strawberry.field(description="Opaque global id; reveals no personal data.")
+    def id(self) -> strawberry.ID:
+        raise NotImplementedError
+
+
 @strawberry.type(description="One person, merged from every region that knows them.")
-class Offender:
+class Offender(Node):
     person: strawberry.Private[Person]
     kinds: strawberry.Private[frozenset[Capability]]
 
@@ -63,7 +70,7 @@ class Offender:
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.person.id)
 
-    @strawberry.field
+    @strawberry.field(description="The strong identifiers every merged record holds.")
     def identifiers(self) -> types.Identifiers:
         ids = self.person.merged.identifiers
         return types.Identifiers(
@@ -185,10 +192,10 @@ def _utc(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
-def _matched_by(person: Person, record: records.PersonRecord) -> list[str]:
+def _matched_by(person: Person, record: records.PersonRecord) -> list[IdentifierKind]:
     others = {i for r in person.records if r is not record for i in r.identifiers}
     shared = [i for i in record.identifiers if i in others] if others else list(record.identifiers)
-    return sorted({i.kind.value for i in shared})
+    return sorted({i.kind for i in shared})
 
 
 def _name(name: records.PersonName) -> types.PersonName:

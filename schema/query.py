@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types.nodes import SelectedField, Selection
 
+from connectors.identifiers import Identifier
 from gateway.inputs import BadInput, encode_cursor
 from schema import types
-from schema.offender import GatewayInfo, Offender, selected_kinds
+from schema.offender import GatewayInfo, Node, Offender, selected_kinds
 
 
 def _bad_input(exc: BadInput) -> GraphQLError:
@@ -27,22 +29,28 @@ def _children(selections: list[Selection], name: str) -> list[Selection]:
     ]
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection stands (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="True when a next page exists.")
+    has_previous_page: bool = strawberry.field(
+        description="True when this page does not start at the first person."
+    )
+    start_cursor: str | None = strawberry.field(description="The cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last edge: pass it as `after` for the next page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One person on a page, with their cursor.")
 class OffenderEdge:
-    cursor: str
-    node: Offender
+    cursor: str = strawberry.field(description="Opaque position of this edge, for `after`.")
+    node: Offender = strawberry.field(description="The person.")
 
 
 @strawberry.type(description="One page of offenders, in name order.")
 class OffenderConnection:
-    edges: list[OffenderEdge]
-    page_info: PageInfo
+    edges: list[OffenderEdge] = strawberry.field(description="The people on this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
     total_count: int | None = strawberry.field(
         description="People the name search matched across the regions asked; null when a "
         "searched region failed, since the count would be a guess (completing a page can reveal "
@@ -50,25 +58,54 @@ class OffenderConnection:
     )
 
 
-@strawberry.type
+async def _offender(info: GatewayInfo, identifier: Identifier) -> Offender | None:
+    """Find one person and shape them for the fields the query selected."""
+    found = await info.context.service.find(identifier)
+    info.context.report(found.failures, tuple(info.path.as_list()))
+    if found.person is None:
+        return None
+    kinds = selected_kinds(info.selected_fields[0].selections)
+    return Offender(person=found.person, kinds=kinds)
+
+
+@strawberry.type(description="The offender graph: people across every regional system.")
 class Query:
     @strawberry.field(
         description="One person by NOMS number, CRN, PNC or CRO number (any usual spelling), "
         "or by the offender id the gateway gave them. Null when no region that answered knows "
         "them (with errors when some could not answer)."
     )
-    async def offender(self, info: GatewayInfo, identifier: str) -> Offender | None:
-        service = info.context.service
+    async def offender(
+        self,
+        info: GatewayInfo,
+        identifier: Annotated[
+            str,
+            strawberry.argument(
+                description="A NOMS number (A1234AA), CRN (X123456), PNC number (2001/0123456A "
+                "or 01/123456A), CRO number (123456/01A), or an `Offender.id`."
+            ),
+        ],
+    ) -> Offender | None:
         try:
-            parsed = service.parse_identifier(identifier)
+            parsed = info.context.service.parse_identifier(identifier)
         except BadInput as exc:
             raise _bad_input(exc) from None
-        found = await service.find(parsed)
-        info.context.report(found.failures, tuple(info.path.as_list()))
-        if found.person is None:
-            return None
-        kinds = selected_kinds(info.selected_fields[0].selections)
-        return Offender(person=found.person, kinds=kinds)
+        return await _offender(info, parsed)
+
+    @strawberry.field(
+        description="Any object by its global id (Relay): today every node is an `Offender`, "
+        "and this equals `offender(identifier: id)` for an id the gateway gave."
+    )
+    async def node(
+        self,
+        info: GatewayInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id (`Node.id`).")],
+    ) -> Node | None:
+        try:
+            parsed = info.context.service.parse_offender_id(id)
+        except BadInput as exc:
+            raise _bad_input(exc) from None
+        return await _offender(info, parsed)
 
     @strawberry.field(
         description="People whose name (or an alias) matches, across every region or one. "
@@ -78,11 +115,26 @@ class Query:
     async def offenders(
         self,
         info: GatewayInfo,
-        name: str | None = None,
-        date_of_birth: date | None = None,
-        region: str | None = None,
-        first: int = 20,
-        after: str | None = None,
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="A surname, or a forename (or its first letters) and a surname."
+            ),
+        ],
+        date_of_birth: Annotated[
+            date | None, strawberry.argument(description="Only people born on this day.")
+        ] = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="Only this region (a name from `regions`)."),
+        ] = None,
+        first: Annotated[
+            int, strawberry.argument(description="Page size, 1 to the gateway's maximum.")
+        ] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="`pageInfo.endCursor` of the page before."),
+        ] = None,
     ) -> OffenderConnection:
         try:
             page = await info.context.service.search(name, date_of_birth, region, first, after)
@@ -100,7 +152,10 @@ class Query:
         return OffenderConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+                has_next_page=page.has_next,
+                has_previous_page=page.people[0][0] > 0 if page.people else after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
             total_count=page.total,
         )
@@ -117,9 +172,9 @@ class Query:
                     title=region.title,
                     kind=region.kind,
                     dialect=region.dialect,
-                    status=state.status.value,
-                    breaker=directory.breaker(region.name).value,
-                    capabilities=sorted(c.value for c in region.capabilities),
+                    status=state.status,
+                    breaker=directory.breaker(region.name),
+                    capabilities=sorted(region.capabilities),
                     last_error=state.last_error,
                 )
             )

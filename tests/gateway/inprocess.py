@@ -15,6 +15,8 @@ from connectors.records import (
     Alert,
     AlertSource,
     CustodyEpisode,
+    InOutStatus,
+    ManagerRole,
     OffenderManager,
     PersonName,
     PersonRecord,
@@ -44,7 +46,7 @@ def booking(
         prison,
         prison,
         active,
-        "IN" if active else "OUT",
+        InOutStatus.IN if active else InOutStatus.OUT,
         "SENTENCED",
         start,
         None if active else date(start.year + 1, 1, 1),
@@ -66,7 +68,7 @@ def licence(region: str, local_id: str, start: date, active: bool) -> Supervisio
 
 def manager(region: str, local_id: str, code: str, on: date) -> OffenderManager:
     return OffenderManager(
-        region, local_id, code, "Sam", "Jones", "COM", "T1", "P1", "N07", True, on
+        region, local_id, code, "Sam", "Jones", ManagerRole.COM, "T1", "P1", "N07", True, on
     )
 
 

@@ -199,5 +199,18 @@ def test_regions_lists_every_configured_system(gql: GraphQLCall) -> None:
     assert {r["kind"] for r in regions.values()} == {"CUSTODY", "PROBATION"}
     assert regions["prison-wales"]["dialect"] == "soap-prison"
     assert regions["probation-wales"]["dialect"] == "rest-snake"
-    assert "custody_for" in regions["prison-north"]["capabilities"]
-    assert "managers_for" in regions["probation-london"]["capabilities"]
+    assert regions["prison-north"]["capabilities"] == [
+        "ALERTS_FOR",
+        "CUSTODY_FOR",
+        "FIND_BY_IDENTIFIERS",
+        "MOVEMENTS_FOR",
+        "SEARCH_PEOPLE",
+    ]
+    assert regions["probation-london"]["capabilities"] == [
+        "ALERTS_FOR",
+        "FIND_BY_IDENTIFIERS",
+        "MANAGERS_FOR",
+        "SEARCH_PEOPLE",
+        "SUPERVISION_FOR",
+    ]
+    assert {r["status"] for r in regions.values()} <= {"UP", "UNKNOWN"}
