@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from connectors.base import Connector
 from gateway.cache_store import CacheStore
 from gateway.pipeline.breaker import BreakerStage, CircuitBreakers
-from gateway.pipeline.cache import CacheStage
+from gateway.pipeline.cache import CacheRecorder, CacheStage
 from gateway.pipeline.call import Handler, Stage, compose
 from gateway.pipeline.concurrency import ConcurrencyStage
 from gateway.pipeline.connector import ConnectorStage
@@ -46,13 +46,18 @@ def pipeline_stages(
     observers: Sequence[CallObserver],
     breakers: CircuitBreakers,
     store: CacheStore,
+    cache_recorder: CacheRecorder | None = None,
 ) -> list[Stage]:
-    """The stages in order, outermost first, as plain records."""
+    """The stages in order, outermost first, as plain records (``cache_recorder``: the cache
+    stage's hits and misses go there)."""
     ttls = {name: c.config.cache_ttl for name, c in connectors.items()}
     limits = {name: c.config.concurrency for name, c in connectors.items()}
     return [
         Stage(DeadlineStage),
-        Stage(CacheStage, {"store": store, "settings": settings.cache, "ttls": ttls}),
+        Stage(
+            CacheStage,
+            {"store": store, "settings": settings.cache, "ttls": ttls, "recorder": cache_recorder},
+        ),
         Stage(FailFastStage),
         Stage(SingleFlightStage),
         Stage(ObserveStage, {"observers": observers}),
@@ -68,7 +73,8 @@ def build_pipeline(
     observers: Sequence[CallObserver],
     breakers: CircuitBreakers,
     store: CacheStore,
+    cache_recorder: CacheRecorder | None = None,
 ) -> Handler:
     """The composed handler that every upstream call of every request goes through."""
-    stages = pipeline_stages(settings, connectors, observers, breakers, store)
+    stages = pipeline_stages(settings, connectors, observers, breakers, store, cache_recorder)
     return compose(stages, ConnectorStage(connectors))

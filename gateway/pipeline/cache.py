@@ -4,6 +4,9 @@ An answer is *fresh* for the region's ``cache_ttl`` of the operation (else its `
 ``[cache] default_ttl``) and may stand in for a failure for ``stale_grace`` seconds more. A refusal
 of our own request (:class:`~connectors.errors.UpstreamRejected`) never gets a stand-in: the next
 identical request would be refused too.
+
+An optional :class:`CacheRecorder` is told, once per call, how many keys were fresh hits, how
+many the region answered (or failed), and how many a stale entry stood in for (for metrics).
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Hashable, Mapping
+from typing import Protocol
 
 from connectors.base import PersonSearch
 from connectors.errors import (
@@ -29,6 +34,16 @@ from gateway.settings import CacheSettings
 SCHEMA_VERSION = "v1"  # bump when the shape of cached values changes
 MAX_ARGUMENT = 200  # longer canonical arguments are replaced by their sha256
 STALE_FOR = (RegionUnavailable, UpstreamAuthFailed, UpstreamInvalid)
+
+log = logging.getLogger("offender_graph.pipeline")
+
+
+class CacheRecorder(Protocol):
+    """Told of every cached call, in keys: ``hits`` answered fresh from the store, ``misses``
+    answered (or failed) by the region, ``stale`` failed by the region and answered by a stale
+    entry instead. The three add up to the call's keys. Must be cheap."""
+
+    def record(self, call: RegionCall, hits: int, misses: int, stale: int) -> None: ...
 
 
 def canonical_argument(key: Hashable) -> str:
@@ -63,12 +78,14 @@ class CacheStage:
         ttls: Mapping[str, Mapping[str, float]],
         *,
         clock: Callable[[], float] = time.time,
+        recorder: CacheRecorder | None = None,
     ) -> None:
         self.next = next
         self.store = store
         self.settings = settings
         self.ttls = ttls
         self.clock = clock
+        self.recorder = recorder
 
     def fresh_for(self, region: str, operation: str) -> float:
         """Seconds an answer of ``operation`` from ``region`` stays fresh (0: not cached)."""
@@ -91,6 +108,7 @@ class CacheStage:
             else:
                 missing.append(index)
         if not missing:
+            self._record(call, len(keys), 0, 0)
             return _complete(outcomes)
         try:
             answers = await self.next(call.with_keys([call.keys[i] for i in missing]))
@@ -98,6 +116,7 @@ class CacheStage:
             now = self.clock()
             for index in missing:
                 outcomes[index] = self._stand_in(entries[index], exc, now, ttl)
+            self._record_misses(call, outcomes, missing)
             if not any(isinstance(o, Fetched) for o in outcomes):
                 raise  # no key could be answered: the call failed as a whole
             return _complete(outcomes)
@@ -110,8 +129,23 @@ class CacheStage:
                 outcomes[index] = answer
             else:
                 outcomes[index] = self._stand_in(entries[index], answer, now, ttl)
+        self._record_misses(call, outcomes, missing)
         await self.store.set_many(fresh, ttl + self.settings.stale_grace)
         return _complete(outcomes)
+
+    def _record_misses(
+        self, call: RegionCall, outcomes: list[Outcome | None], missing: list[int]
+    ) -> None:
+        stale = sum(1 for i in missing if isinstance(o := outcomes[i], Fetched) and o.stale)
+        self._record(call, len(outcomes) - len(missing), len(missing) - stale, stale)
+
+    def _record(self, call: RegionCall, hits: int, misses: int, stale: int) -> None:
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.record(call, hits, misses, stale)
+        except Exception:  # a recorder's bug must never cost the request its answer
+            log.exception("cache recorder %s failed", type(self.recorder).__name__)
 
     def _stand_in(
         self, entry: Entry | None, error: ConnectorError, now: float, ttl: float
