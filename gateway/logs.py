@@ -8,7 +8,8 @@ Nothing a log line holds can forge another line, and no exception message reache
 JSON escapes every value; text mode escapes control characters; a traceback keeps its frames and
 exception types but drops the messages of foreign exceptions (they may carry upstream text or
 personal data); only our own errors, whose messages are public, keep theirs. Libraries that log
-URLs or payloads (httpx, httpcore, zeep) are held at WARNING whatever the level.
+URLs, payloads or cache keys (httpx, httpcore, zeep, aiocache, redis) are held at WARNING
+whatever the level.
 
 ``OFFENDER_GRAPH_LOG_LEVEL`` (DEBUG, INFO, WARNING, ERROR; default INFO) and
 ``OFFENDER_GRAPH_LOG_FORMAT`` (``json``, default, or ``text``) choose when the caller does not.
@@ -36,7 +37,8 @@ from gateway.access_log import current_request
 LEVEL_VARIABLE = "OFFENDER_GRAPH_LOG_LEVEL"
 FORMAT_VARIABLE = "OFFENDER_GRAPH_LOG_FORMAT"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-QUIET_LIBRARIES = ("httpx", "httpcore", "zeep", "hpack")  # they log URLs, headers or payloads
+# They log URLs, headers, payloads or cache keys (which hold identifiers).
+QUIET_LIBRARIES = ("httpx", "httpcore", "zeep", "hpack", "aiocache", "redis")
 # Not fields of a line: the standard record attributes, and uvicorn's coloured copy of a message.
 SKIPPED = frozenset(RESERVED_ATTRS) | {"color_message", "taskName"}
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
