@@ -1,8 +1,8 @@
 """GraphiQL served entirely by the gateway (page and assets, no public CDN needed), opening with
 a tab per example query an analyst starts from, each with the demo's example person filled in.
 
-Every example uses only fields of ``schema/schema.graphql`` (``tests/gateway/test_graphiql.py``
-validates each against the schema).
+Every example uses only fields of the schema (``schema/schema.graphql``);
+``tests/gateway/test_graphiql.py`` validates each against it.
 """
 
 from __future__ import annotations

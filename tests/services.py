@@ -1,15 +1,19 @@
-"""Real servers some tests need (Redis, PostgreSQL): skipped with a reason where absent, except
-in CI, where ``OFFENDER_GRAPH_REQUIRE_SERVICES=1`` turns the skip into a failure."""
+"""Real servers and programs some tests need (Redis, PostgreSQL, chromium): skipped with a reason
+where absent, except in CI, where ``OFFENDER_GRAPH_REQUIRE_SERVICES=1`` turns the skip into a
+failure."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
 REDIS_URL = os.environ.get("OFFENDER_GRAPH_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_ADDRESS = ("127.0.0.1", 5432)
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright downloads no browser of its own
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -20,17 +24,29 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def require_server(name: str, host: str, port: int) -> None:
-    """Skip (or, in CI, fail) the calling test unless ``host:port`` accepts connections."""
-    if _reachable(host, port):
-        return
-    reason = f"{name} is not running on {host}:{port}"
+def _missing(reason: str) -> None:
+    """Skip the calling test, or fail it where ``OFFENDER_GRAPH_REQUIRE_SERVICES=1`` (CI)."""
     if os.environ.get("OFFENDER_GRAPH_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{reason}, and OFFENDER_GRAPH_REQUIRE_SERVICES=1 requires it")
     pytest.skip(reason)
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip (or, in CI, fail) the calling test unless ``host:port`` accepts connections."""
+    if not _reachable(host, port):
+        _missing(f"{name} is not running on {host}:{port}")
 
 
 def require_redis() -> str:
     """The Redis URL tests use (database 15), once the server is known to answer."""
     require_server("Redis", "127.0.0.1", 6379)
     return REDIS_URL
+
+
+def require_chromium() -> str:
+    """The path of Debian's chromium, once it and Python Playwright are both installed."""
+    if importlib.util.find_spec("playwright") is None:
+        _missing("Playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return str(CHROMIUM)

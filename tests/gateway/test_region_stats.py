@@ -78,6 +78,7 @@ def test_percentiles_follow_the_latencies_within_a_histogram_bucket(stats: Regio
     assert latency.p50 == pytest.approx(0.050, rel=0.19)
     assert latency.p95 == pytest.approx(0.095, rel=0.19)
     assert latency.p99 == pytest.approx(0.099, rel=0.19)
+    assert latency.p50 is not None and latency.p95 is not None and latency.p99 is not None
     assert latency.p50 < latency.p95 <= latency.p99 <= 0.100
 
 
