@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.base import Capability
@@ -25,16 +35,21 @@ from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import SystemKind
 from gateway.app import create_app
 from gateway.cache_store import CacheStore
+from gateway.ids import new_id_key
 from gateway.metrics import GatewayMetrics
 from gateway.metrics_export import LiveCollector, MetricsExport
-from gateway.metrics_graphql import OperationNames, outcome
+from gateway.metrics_graphql import OperationNames, operation_metrics, outcome
 from gateway.metrics_observer import MetricsObserver
 from gateway.pipeline.breaker import CircuitBreakers
 from gateway.pipeline.breaker_store import MemoryBreakerStore
 from gateway.pipeline.cache import CacheStage
 from gateway.pipeline.call import Deadline, Fetched, Outcome, RegionCall
 from gateway.pipeline.observe import Observation
+from gateway.runtime import build_runtime
 from gateway.settings import CacheSettings, ResilienceSettings
+from schema.build import build_schema
+from simulators.runner import RunningEstate
+from simulators.server import free_port
 from tests.gateway.inprocess import FakeRegion, booking, licence, person, settings
 
 NOMS = Identifier(IdentifierKind.NOMS, "A1234BC")
@@ -282,6 +297,35 @@ async def test_anonymous_and_refused_operations_are_labelled_and_counted(
     assert value(text, "offender_graph_graphql_request_duration_seconds_count", **anonymous) == 2
 
 
+async def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(
+    client: httpx.AsyncClient,
+) -> None:
+    await ask(client, id=NOMS.value)
+    accept = "application/openmetrics-text; version=1.0.0"
+    response = await client.get("/metrics", headers={"accept": accept})
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    assert response.text.endswith("# EOF\n")
+    assert 'offender_graph_graphql_requests_total{operation="Lookup",outcome="ok"} 1.0' in (
+        response.text
+    )
+
+
+class BrokenNames(OperationNames):
+    def label(self, name: str | None) -> str:
+        raise RuntimeError("bug")
+
+
+async def test_failing_operation_metrics_cost_the_request_nothing() -> None:
+    prison = estate()[0]
+    runtime = build_runtime(settings(), {"prison": prison})
+    metrics = GatewayMetrics()
+    schema = build_schema(regions=1, observers=[operation_metrics(metrics, BrokenNames())])
+    result = await schema.execute("{ regions { name } }", context_value=runtime.context())
+    assert result.errors is None and result.data == {"regions": [{"name": "prison"}]}
+    text = generate_latest(metrics.registry).decode()
+    assert value(text, "offender_graph_graphql_requests_in_flight") == 0  # still balanced
+
+
 def test_operation_names_are_bounded() -> None:
     names = OperationNames(limit=2)
     assert [names.label(n) for n in ("A", None, "B", "C", "A", "")] == [
@@ -400,3 +444,77 @@ async def test_a_failing_cache_recorder_costs_the_call_nothing() -> None:
     outcomes = await cached(RegionCall("north", C.CUSTODY_FOR, ("a",), Deadline(5)))
     await store.aclose()
     assert [o.value for o in outcomes if isinstance(o, Fetched)] == ["a"]
+
+
+REGIONS = "query Regions { regions { name } }"
+REQUESTS = "offender_graph_graphql_requests_total"
+
+
+def per_worker(directory: Path, sample: str, **labels: str) -> dict[str, float]:
+    """``sample`` as each worker alone counted it, from its own files in the directory."""
+    counts: dict[str, float] = {}
+    for pid in {f.stem.rsplit("_", 1)[1] for f in directory.glob("*.db")}:
+        alone = directory.parent / f"worker-{pid}"
+        shutil.rmtree(alone, ignore_errors=True)
+        alone.mkdir()
+        for file in directory.glob(f"*_{pid}.db"):
+            shutil.copy(file, alone)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(alone))  # type: ignore[no-untyped-call]
+        counts[pid] = value(generate_latest(registry).decode(), sample, **labels) or 0.0
+    return counts
+
+
+def test_serve_with_two_workers_adds_their_metrics_up(
+    running_estate: RunningEstate, tmp_path: Path
+) -> None:
+    config = tmp_path / "estate.toml"
+    config.write_text(
+        running_estate.config_toml({"id_key": new_id_key()}, resilience={"probe_interval": 3600.0})
+    )
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # where the CLI makes its metrics directory
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
+    command += ["--workers", "2", "--port", str(port)]
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) as process:
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{root}/health", timeout=1).status_code == 200:
+                        break
+                time.sleep(0.1)
+            (directory,) = tmp_path.glob("offender-graph-metrics-*")
+            assert directory.stat().st_mode & 0o077 == 0  # private to the gateway's user
+
+            def regions(_: int) -> None:
+                response = httpx.post(f"{root}/graphql", json={"query": REGIONS}, timeout=10)
+                assert response.status_code == 200 and "errors" not in response.json()
+
+            sent = 0
+            labels = {"operation": "Regions", "outcome": "ok"}
+            with ThreadPoolExecutor(8) as pool:  # new connections, so both workers answer some
+                while sent < 400:
+                    list(pool.map(regions, range(16)))
+                    sent += 16
+                    counts = per_worker(directory, REQUESTS, **labels)
+                    if len(counts) == 2 and all(counts.values()):
+                        break
+            assert len(counts) == 2 and all(counts.values()), counts
+            assert sum(counts.values()) == sent
+            for _ in range(3):  # whichever worker answers the scrape, it adds both up
+                text = httpx.get(f"{root}/metrics", timeout=5).text
+                assert value(text, REQUESTS, **labels) == sent
+                assert value(text, "offender_graph_graphql_requests_in_flight") == 0
+                state = {"region": "prison-north", "state": "CLOSED"}
+                assert value(text, "offender_graph_breaker_state", **state) == 1
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+    assert list(tmp_path.glob("offender-graph-metrics-*")) == []  # removed on the way out
