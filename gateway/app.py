@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -27,6 +29,8 @@ from gateway.request_guard import RequestGuard
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import GatewaySettings
 from gateway.status_page import render_index, render_status, status_payload
+from gateway.tracing import continued_trace
+from gateway.tracing_graphql import OperationTracing
 from schema.build import build_schema
 
 
@@ -44,12 +48,21 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 regions=len(runtime.directory.names),
                 max_page_size=settings.max_page_size,
                 introspection=settings.introspection,
-                observers=[operation_metrics(runtime.metrics)],
+                observers=[
+                    operation_metrics(runtime.metrics),
+                    *([OperationTracing] if runtime.tracer else []),
+                ],
             ),
             graphql_ide="graphiql" if settings.graphiql else None,
         )
         self.runtime = runtime
         self.example = example
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.runtime.tracer is None or scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        with continued_trace(Headers(scope=scope)):  # the client's traceparent, if it sent one
+            return await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         return self.runtime.context()

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from opentelemetry.trace import Tracer
+
 from connectors.base import Connector
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
@@ -31,6 +33,7 @@ from gateway.probe import HealthProbe
 from gateway.region_stats import RegionStats
 from gateway.service import OffenderService
 from gateway.settings import GatewaySettings
+from gateway.tracing import gateway_tracer
 from gateway.upstream_log import UpstreamFailureLog
 
 log = logging.getLogger("offender_graph.gateway")
@@ -52,6 +55,7 @@ class Runtime:
     probe: HealthProbe
     metrics: GatewayMetrics  # Prometheus metrics, for /metrics
     stats: RegionStats  # the last hour of calls per region, for /status
+    tracer: Tracer | None = None  # set when the OTEL_* variables ask for traces
 
     def context(self) -> GatewayContext:
         """A fresh request: its own deadline, page budget, loaders and service."""
@@ -110,16 +114,20 @@ def build_runtime(
     observers: list[CallObserver] = [HealthObserver(health), stats]
     observers += [RegionsTouched(), UpstreamFailureLog()]  # the access and failure logs
     observers.append(recorder)
+    tracer = gateway_tracer()  # None (tracing off) unless the OTEL_* variables ask for traces
     return Runtime(
         settings=settings,
         connectors=regions,
         health=health,
         breakers=breakers,
         store=store,
-        pipeline=build_pipeline(settings, regions, observers, breakers, store, recorder),
+        pipeline=build_pipeline(
+            settings, regions, observers, breakers, store, recorder, tracer=tracer
+        ),
         directory=RegionDirectory(regions, health, breakers),
         ids=OffenderIds.from_setting(settings.id_key),
         probe=HealthProbe(regions, breakers, health, settings.resilience.probe_interval),
+        tracer=tracer,
         metrics=metrics,
         stats=stats,
     )

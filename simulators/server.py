@@ -1,20 +1,73 @@
 """Run ASGI apps on real sockets (uvicorn on 127.0.0.1) in a background thread.
 
 Used by ``offender-graph simulate``, by ``make demo`` and by tests that must cross a real network.
+Every app served here keeps the W3C trace context of the requests it received
+(:class:`TraceLog`): ``GET /_sim/traces`` lists the last :data:`MAX_TRACES`, oldest first, and
+``DELETE /_sim/traces`` clears them, so a test can follow one trace from the gateway into a
+regional system.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 T = TypeVar("T")
+log = logging.getLogger("simulators.traces")
+
+TRACES_PATH = "/_sim/traces"
+MAX_TRACES = 1000  # received trace contexts kept per app, the oldest dropped first
+_TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
+
+
+class TraceLog:
+    """Record the ``traceparent`` (and ``tracestate``) of every request that carries one."""
+
+    def __init__(self, app: ASGIApp, size: int = MAX_TRACES) -> None:
+        self.app = app
+        self.received: deque[dict[str, str]] = deque(maxlen=size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if scope["path"] == TRACES_PATH:
+                await self._control(scope["method"], send)
+                return
+            self._record(scope)
+        await self.app(scope, receive, send)
+
+    def _record(self, scope: Scope) -> None:
+        found = {
+            _TRACE_HEADERS[key]: value.decode("latin-1")
+            for key, value in scope["headers"]
+            if key in _TRACE_HEADERS
+        }
+        if "traceparent" in found:
+            found.update(method=scope["method"], path=scope["path"])
+            self.received.append(found)
+            log.debug("%s %s traceparent %s", scope["method"], scope["path"], found["traceparent"])
+
+    async def _control(self, method: str, send: Send) -> None:
+        payload: object
+        if method == "GET":
+            status, payload = 200, list(self.received)
+        elif method == "DELETE":
+            self.received.clear()
+            status, payload = 200, []
+        else:
+            status, payload = 405, {"error": f"no control endpoint {method} traces"}
+        body = json.dumps(payload).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -46,7 +99,7 @@ class ServerGroup:
         self.servers = [
             uvicorn.Server(
                 uvicorn.Config(
-                    app,
+                    TraceLog(app),
                     host=host,
                     port=port,
                     log_level="warning",

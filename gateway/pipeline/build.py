@@ -11,7 +11,9 @@ deadline → cache → fail-fast → single-flight → observe → breaker → r
 - **fail-fast**: a region unavailable once in a request fails at once for the rest of it;
 - **single-flight**: concurrent misses for one key, across requests, make one upstream call;
 - **observe**: every real outcome, timed, goes to the observers: the region's health
-  (``/ready``), metrics, the status page's window, the failure log; tracing goes beside it;
+  (``/ready``), metrics, the status page's window, the failure log;
+- **tracing** (only when tracing is on, ``gateway/tracing.py``): a span per loader batch,
+  outermost, with the cache outcome of its keys, and a span per upstream call, beside observe;
 - **breaker**: a region that keeps failing is failed fast until a trial call succeeds;
 - **retry**: retryable failures of these idempotent reads are tried again within the deadline;
 - **concurrency limit**: at most ``concurrency`` calls in flight per region;
@@ -25,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from opentelemetry.trace import Tracer
+
 from connectors.base import Connector
 from gateway.cache_store import CacheStore
 from gateway.pipeline.breaker import BreakerStage, CircuitBreakers
@@ -37,6 +41,7 @@ from gateway.pipeline.failfast import FailFastStage
 from gateway.pipeline.observe import CallObserver, ObserveStage
 from gateway.pipeline.retry import RetryStage
 from gateway.pipeline.singleflight import SingleFlightStage
+from gateway.pipeline.tracing import BatchTracingStage, TracingStage
 from gateway.settings import GatewaySettings
 
 
@@ -47,12 +52,16 @@ def pipeline_stages(
     breakers: CircuitBreakers,
     store: CacheStore,
     cache_recorder: CacheRecorder | None = None,
+    *,
+    tracer: Tracer | None = None,
 ) -> list[Stage]:
     """The stages in order, outermost first, as plain records (``cache_recorder``: the cache
-    stage's hits and misses go there)."""
+    stage's hits and misses go there; the tracing stages only with a ``tracer``)."""
     ttls = {name: c.config.cache_ttl for name, c in connectors.items()}
     limits = {name: c.config.concurrency for name, c in connectors.items()}
+    traced = [Stage(TracingStage, {"tracer": tracer})] if tracer else []
     return [
+        *([Stage(BatchTracingStage, {"tracer": tracer})] if tracer else []),
         Stage(DeadlineStage),
         Stage(
             CacheStage,
@@ -61,6 +70,7 @@ def pipeline_stages(
         Stage(FailFastStage),
         Stage(SingleFlightStage),
         Stage(ObserveStage, {"observers": observers}),
+        *traced,
         Stage(BreakerStage, {"breakers": breakers}),
         Stage(RetryStage, {"settings": settings.resilience}),
         Stage(ConcurrencyStage, {"limits": limits}),
@@ -74,7 +84,11 @@ def build_pipeline(
     breakers: CircuitBreakers,
     store: CacheStore,
     cache_recorder: CacheRecorder | None = None,
+    *,
+    tracer: Tracer | None = None,
 ) -> Handler:
     """The composed handler that every upstream call of every request goes through."""
-    stages = pipeline_stages(settings, connectors, observers, breakers, store, cache_recorder)
+    stages = pipeline_stages(
+        settings, connectors, observers, breakers, store, cache_recorder, tracer=tracer
+    )
     return compose(stages, ConnectorStage(connectors))
