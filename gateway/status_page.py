@@ -32,6 +32,13 @@ BREAKERS = {
     "OPEN": "Paused after repeated failures: requests are not sent to it",
     "HALF_OPEN": "Testing whether it has recovered",
 }
+ERROR_WORDS = {  # error code -> what it means, in plain words
+    "REGION_UNAVAILABLE": "unavailable",
+    "REGION_TIMEOUT": "too slow",
+    "UPSTREAM_REJECTED": "refused the request",
+    "UPSTREAM_AUTH": "refused the gateway's credentials",
+    "UPSTREAM_INVALID": "unreadable reply",
+}
 PERCENTILES = ("p50", "p95", "p99")
 
 
@@ -148,7 +155,10 @@ def _errors_cell(hour: Mapping[str, Any]) -> str:
     if not calls:
         return "No requests in the last hour"
     text = f"{failed} of {calls} requests failed ({failed / calls:.1%})"
-    codes = ", ".join(f"{escape(str(c))}: {n}" for c, n in hour["errors"].items())
+    codes = ", ".join(
+        f"{n} {escape(ERROR_WORDS.get(str(c), 'other problem'))} ({escape(str(c))})"
+        for c, n in hour["errors"].items()
+    )
     return text + (f'<div class="small">{codes}</div>' if codes else "")
 
 

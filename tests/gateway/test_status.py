@@ -163,8 +163,8 @@ def test_an_outage_shows_down_with_its_errors_and_breaker_then_recovers(
     assert "✖ Not responding" in cells
     assert "Paused after repeated failures" in cells
     assert "Next try at" in cells
-    assert "REGION_UNAVAILABLE" in cells
-    assert "failed" in cells
+    assert f"{hour['failedCalls']} of {hour['calls']} requests failed" in cells
+    assert f"{hour['errors']['REGION_UNAVAILABLE']} unavailable (REGION_UNAVAILABLE)" in cells
 
     faults(REGION, **HEALTHY)
     time.sleep(0.01)  # lastSeenUp has millisecond resolution
