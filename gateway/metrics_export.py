@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -80,8 +81,10 @@ class MetricsExport:
         """What one scrape reads."""
         if not os.environ.get(MULTIPROC_VARIABLE):
             return self.metrics.registry
+        directory = os.environ[MULTIPROC_VARIABLE]
+        forget_dead_workers(directory)
         registry = CollectorRegistry(auto_describe=True)
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]
         registry.register(self.live)
         return registry
 
@@ -94,6 +97,26 @@ class MetricsExport:
         """The route's handler; the multi-process files are read off the event loop."""
         body, content_type = await run_in_threadpool(self.scrape, request.headers.get("accept", ""))
         return Response(body, headers={"content-type": content_type})
+
+
+def forget_dead_workers(directory: str) -> None:
+    """Drop the live gauges of workers that are gone (killed ones never said so): uvicorn
+    replaces a dead worker, and its last in-flight count must not stay in the sum."""
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = path.stem.rsplit("_", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):  # another worker's scrape removed it first
+                mark_process_dead(int(pid), directory)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        return True
+    return True
 
 
 def worker_exited() -> None:

@@ -37,7 +37,7 @@ from gateway.app import create_app
 from gateway.cache_store import CacheStore
 from gateway.ids import new_id_key
 from gateway.metrics import GatewayMetrics
-from gateway.metrics_export import LiveCollector, MetricsExport
+from gateway.metrics_export import LiveCollector, MetricsExport, forget_dead_workers
 from gateway.metrics_graphql import OperationNames, operation_metrics, outcome
 from gateway.metrics_observer import MetricsObserver
 from gateway.pipeline.breaker import CircuitBreakers
@@ -518,3 +518,22 @@ def test_serve_with_two_workers_adds_their_metrics_up(
                 process.kill()
                 raise
     assert list(tmp_path.glob("offender-graph-metrics-*")) == []  # removed on the way out
+
+
+def test_a_dead_workers_live_gauges_are_forgotten_and_the_rest_kept(tmp_path: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead, alive = int(gone.stdout), os.getpid()
+    files = [
+        f"gauge_livesum_{dead}.db",  # a killed worker's in-flight count
+        f"gauge_livesum_{alive}.db",
+        f"counter_{dead}.db",  # what it counted stays counted
+    ]
+    for name in files:
+        (tmp_path / name).write_bytes(b"")
+    forget_dead_workers(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files[1:])
