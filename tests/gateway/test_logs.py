@@ -38,7 +38,7 @@ from gateway.logs import (
     log_options,
     uvicorn_log_config,
 )
-from gateway.pipeline.call import Deadline, Fetched, RegionCall
+from gateway.pipeline.call import Deadline, Fetched, Outcome, RegionCall
 from gateway.pipeline.observe import Observation
 from gateway.upstream_log import UpstreamFailureLog
 from simulators.runner import RunningEstate
@@ -226,7 +226,7 @@ def test_a_soap_fault_string_with_a_newline_cannot_forge_a_line(
     captured: tuple[io.StringIO, Lines],
 ) -> None:
     buffer, lines = captured
-    fault = Fault(f"no such person A1234AA\n{FORGED}", code="soap:Server\nforged")
+    fault = Fault(f"no such person A1234AA\n{FORGED}", code="soap:Server\nforged")  # type: ignore[no-untyped-call]
     with pytest.raises(RegionUnavailable) as raised, soap_errors("prison-north"):
         raise fault
     UpstreamFailureLog().observe(Observation(_call("prison-north", 2), 0.01, (), raised.value))
@@ -252,7 +252,7 @@ def test_a_failure_is_logged_once_per_request_region_and_code(
     observer = UpstreamFailureLog()
     down = RegionUnavailable("probation-wales", "region answered HTTP 503")
     bad = UpstreamInvalid("probation-wales", "region sent data that does not map")
-    mixed = (Fetched([], 0.0), bad, bad)
+    mixed: tuple[Outcome, ...] = (Fetched([], 0.0), bad, bad)
     token = _current.set(RequestFacts("one"))
     try:
         observer.observe(Observation(_call("probation-wales", 1), 0.1, (), down))
