@@ -2,8 +2,9 @@
 
 The operation name is client-chosen, so the label is bounded: ``anonymous`` for an operation
 without a name, the name itself for the first :data:`MAX_OPERATION_NAMES` distinct valid names a
-process sees, ``other`` for every name after those (and for anything that is not a GraphQL name
-of at most :data:`MAX_NAME_LENGTH` characters).
+process sees, ``other`` for every name after those, for anything that is not a GraphQL name of
+at most :data:`MAX_NAME_LENGTH` characters, and for a name holding four digits in a row (it may
+carry an identifier: no personal data in metrics, as in the logs).
 
 The outcome is ``ok`` (no errors), ``partial`` (errors, and data in at least one root field) or
 ``error`` (errors and no data: refused, invalid, or every root field lost).
@@ -26,6 +27,7 @@ log = logging.getLogger("offender_graph.metrics")
 MAX_OPERATION_NAMES = 100
 MAX_NAME_LENGTH = 64
 GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+DIGITS = re.compile(r"[0-9]{4}")
 
 
 class OperationNames:
@@ -41,7 +43,7 @@ class OperationNames:
         if name in self.seen:
             return name
         valid = len(name) <= MAX_NAME_LENGTH and GRAPHQL_NAME.fullmatch(name) is not None
-        if not valid or len(self.seen) >= self.limit:
+        if not valid or DIGITS.search(name) or len(self.seen) >= self.limit:
             return "other"
         self.seen.add(name)
         return name

@@ -289,7 +289,10 @@ async def test_anonymous_and_refused_operations_are_labelled_and_counted(
     await ask(client, "{ regions { name } }")
     await ask(client, "{ offender(identifier: ")  # does not parse
     await ask(client, "query Named { regions { name } }")
+    await ask(client, "query Find_A1234BC { regions { name } }")  # a name carrying an identifier
     text = await scrape(client)
+    assert "A1234BC" not in text
+    assert value(text, "offender_graph_graphql_requests_total", operation="other", outcome="ok")
     anonymous = {"operation": "anonymous"}
     assert value(text, "offender_graph_graphql_requests_total", **anonymous, outcome="ok") == 1
     assert value(text, "offender_graph_graphql_requests_total", **anonymous, outcome="error") == 1
@@ -338,6 +341,7 @@ def test_operation_names_are_bounded() -> None:
     ]
     fresh = OperationNames(limit=5)
     assert fresh.label("x" * 65) == "other" and fresh.label("not a name") == "other"
+    assert fresh.label("A1234BC") == "other" and fresh.label("Q2026") == "other"  # ids, dates
     assert fresh.label("x" * 64) == "x" * 64 and fresh.seen == {"x" * 64}
 
 
