@@ -14,11 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.identifiers import Identifier, IdentifierKind
+from connectors.records import SystemKind
 from gateway.cli import example_people
-from gateway.status_page import render_status
+from gateway.status_page import render_status, status_payload
 from simulators.runner import RunningEstate
 from simulators.truth import Estate
 from tests.conftest import HEALTHY, NOBODY, serve_gateway, wait_until_ready
+from tests.gateway.inprocess import FakeRegion, Gateway, person
 
 REGION = "probation-wales"
 _nobody = itertools.count(5000)
@@ -214,3 +217,45 @@ def test_the_page_escapes_what_regions_and_config_say(gateway: str) -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt; &amp;" in page
     assert 'data-region="x&quot;&gt;&lt;&lt;script&gt;' in page
+
+
+async def test_regions_not_yet_asked_are_unknown_then_counted_exactly_in_process() -> None:
+    noms = Identifier(IdentifierKind.NOMS, "A1234BC")
+    crn = Identifier(IdentifierKind.CRN, "X123456")
+    prison = FakeRegion("prison-a", SystemKind.CUSTODY, [person("prison-a", "P1", noms)])
+    probation = FakeRegion(
+        "probation-b", SystemKind.PROBATION, [person("probation-b", "C1", noms, crn)]
+    )
+    gateway = Gateway([prison, probation])
+    runtime = gateway.runtime
+
+    def payload() -> dict[str, Any]:
+        parts = (runtime.directory, runtime.health, runtime.breakers, runtime.stats)
+        return status_payload(*parts)
+
+    before = payload()
+    assert {r["status"] for r in before["regions"].values()} == {"UNKNOWN"}
+    page = render_status(before)
+    assert "0 of 2 regional systems are working" in page
+    for name in ("prison-a", "probation-b"):
+        cells = row(page, name)
+        assert "? Not checked yet" in cells
+        assert "Never, since the gateway started" in cells
+        assert "No requests in the last hour" in cells and "No answers" in cells
+        assert "No person records returned" in cells
+
+    data, errors = await gateway.execute(
+        "query($id: String!) { offender(identifier: $id) { records { region } } }",
+        id="A1234BC",
+    )
+    assert errors == [] and len(data["offender"]["records"]) == 2
+    after = payload()["regions"]
+    assert after["prison-a"]["status"] == "UP"
+    quality = after["probation-b"]["lastHour"]["dataQuality"]
+    assert quality["personRecords"] == 2  # found by NOMS, and again by the CRN it led to
+    assert after["prison-a"]["lastHour"]["dataQuality"]["personRecords"] == 1
+    assert quality["identifierShare"] == {"NOMS": 1.0, "CRN": 1.0, "PNC": 0.0, "CRO": 0.0}
+    shares = after["prison-a"]["lastHour"]["dataQuality"]["identifierShare"]
+    assert shares == {"NOMS": 1.0, "CRN": 0.0, "PNC": 0.0, "CRO": 0.0}
+    assert after["prison-a"]["lastHour"]["failedCalls"] == 0
+    assert "✔ Working" in row(render_status(payload()), "prison-a")
