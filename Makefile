@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# npm tools the federation and codegen tests run (composition, router, another team's subgraph)
+NODE_TOOLS := tests/federation/js
+NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed-stamp
 
 .PHONY: demo test lint format bench clean
 
@@ -18,7 +21,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/offender-graph demo $(DEMO_ARGS)
 
-test: $(STAMP)
+$(NODE_STAMP): $(NODE_TOOLS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(NODE_TOOLS) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the federation and codegen tests will skip"; fi
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -14,6 +14,8 @@ from connectors.records import SystemKind
 from gateway.health import RegionHealth, RegionState
 from gateway.pipeline.breaker import BreakerState, CircuitBreakers
 
+__all__ = ["BreakerState", "RegionDirectory", "RegionInfo"]  # the graph reads breaker states here
+
 
 @dataclass(frozen=True)
 class RegionInfo:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
@@ -21,9 +21,12 @@ from schema.errors import GatewayErrors
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 
+FEDERATION_VERSION: Final = "2.9"  # accepted by both The Guild's and Apollo's composition libraries
 
-class GatewaySchema(strawberry.Schema):
-    """Client errors are answers, not incidents: only unexpected ones are logged (by
+
+class GatewaySchema(strawberry.federation.Schema):
+    """An Apollo Federation v2 subgraph (``_service { sdl }``, ``_entities``; ``Offender`` is the
+    entity). Client errors are answers, not incidents: only unexpected ones are logged (by
     :class:`~schema.errors.GatewayErrors`, with their traceback)."""
 
     def process_errors(
@@ -72,4 +75,9 @@ def build_schema(
         lambda: ValidationCache(maxsize=1024),
         cost_limit(max_cost, regions, max_page_size),
     ]
-    return GatewaySchema(query=Query, extensions=extensions, scalar_overrides=SCALAR_OVERRIDES)
+    return GatewaySchema(
+        query=Query,
+        extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
+        federation_version=FEDERATION_VERSION,
+    )

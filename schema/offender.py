@@ -11,13 +11,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from connectors import records
 from connectors.base import Capability
-from connectors.identifiers import IdentifierKind
+from connectors.identifiers import Identifier, IdentifierKind
 from gateway.context import GatewayContext
+from gateway.inputs import BadInput
 from gateway.outcomes import RegionFailure
 from gateway.service import Person
 from schema import types
@@ -61,10 +63,24 @@ class Node:
         raise NotImplementedError
 
 
-@strawberry.type(description="One person, merged from every region that knows them.")
+@strawberry.federation.type(
+    description="One person, merged from every region that knows them. A federation entity: "
+    "other subgraphs may refer to a person by `id`, NOMS number or CRN.",
+    keys=["id", "identifiers { nomsNumber }", "identifiers { crn }"],
+)
 class Offender(Node):
     person: strawberry.Private[Person]
     kinds: strawberry.Private[frozenset[Capability]]
+
+    @classmethod
+    async def resolve_reference(cls, info: GatewayInfo, **key: Any) -> Offender | None:
+        """A reference from another subgraph (``_entities``) by one of the keys, resolved
+        exactly as ``offender(identifier:)``: the same service, identity walk and errors."""
+        try:
+            identifier = _key_identifier(info, key)
+        except BadInput as exc:
+            raise bad_input(exc) from None
+        return await lookup_offender(info, identifier)
 
     @strawberry.field(description="Opaque gateway id; reveals no personal data.")
     def id(self) -> strawberry.ID:
@@ -212,3 +228,42 @@ def _convert(record: Any, cls: Any, **overrides: Any) -> Any:
         if f.name not in overrides and hasattr(record, f.name)
     }
     return cls(**values, **overrides)
+
+
+def bad_input(exc: BadInput) -> GraphQLError:
+    """A refused argument as a client error with its code."""
+    return GraphQLError(str(exc), extensions={"code": exc.code})
+
+
+async def lookup_offender(info: GatewayInfo, identifier: Identifier) -> Offender | None:
+    """Find one person and shape them for the fields the query selected; failures reported at
+    the field's path."""
+    found = await info.context.service.find(identifier)
+    info.context.report(found.failures, _path(info))
+    if found.person is None:
+        return None
+    return Offender(person=found.person, kinds=selected_kinds(info.selected_fields[0].selections))
+
+
+_KEY_KINDS = {"nomsNumber": IdentifierKind.NOMS, "crn": IdentifierKind.CRN}
+
+
+def _key_identifier(info: GatewayInfo, key: dict[str, Any]) -> Identifier:
+    """The identifier an entity representation names: ``{id}``, ``{identifiers: {nomsNumber}}``
+    or ``{identifiers: {crn}}``."""
+    service = info.context.service
+    if isinstance(key.get("id"), str) and len(key) == 1:
+        return service.parse_offender_id(key["id"])
+    nested = key.get("identifiers")
+    if len(key) == 1 and isinstance(nested, dict) and len(nested) == 1:
+        ((field, value),) = nested.items()
+        kind = _KEY_KINDS.get(field)
+        if kind is not None and isinstance(value, str):
+            identifier = service.parse_identifier(value)
+            if identifier.kind is kind:
+                return identifier
+    raise BadInput(
+        "an Offender reference needs one key: id, identifiers { nomsNumber } or "
+        "identifiers { crn }",
+        "BAD_USER_INPUT",
+    )

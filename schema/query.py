@@ -6,17 +6,18 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types.nodes import SelectedField, Selection
 
-from connectors.identifiers import Identifier
 from gateway.inputs import BadInput, encode_cursor
 from schema import types
-from schema.offender import GatewayInfo, Node, Offender, selected_kinds
-
-
-def _bad_input(exc: BadInput) -> GraphQLError:
-    return GraphQLError(str(exc), extensions={"code": exc.code})
+from schema.offender import (
+    GatewayInfo,
+    Node,
+    Offender,
+    bad_input,
+    lookup_offender,
+    selected_kinds,
+)
 
 
 def _children(selections: list[Selection], name: str) -> list[Selection]:
@@ -58,16 +59,6 @@ class OffenderConnection:
     )
 
 
-async def _offender(info: GatewayInfo, identifier: Identifier) -> Offender | None:
-    """Find one person and shape them for the fields the query selected."""
-    found = await info.context.service.find(identifier)
-    info.context.report(found.failures, tuple(info.path.as_list()))
-    if found.person is None:
-        return None
-    kinds = selected_kinds(info.selected_fields[0].selections)
-    return Offender(person=found.person, kinds=kinds)
-
-
 @strawberry.type(description="The offender graph: people across every regional system.")
 class Query:
     @strawberry.field(
@@ -89,8 +80,8 @@ class Query:
         try:
             parsed = info.context.service.parse_identifier(identifier)
         except BadInput as exc:
-            raise _bad_input(exc) from None
-        return await _offender(info, parsed)
+            raise bad_input(exc) from None
+        return await lookup_offender(info, parsed)
 
     @strawberry.field(
         description="Any object by its global id (Relay): today every node is an `Offender`, "
@@ -104,8 +95,8 @@ class Query:
         try:
             parsed = info.context.service.parse_offender_id(id)
         except BadInput as exc:
-            raise _bad_input(exc) from None
-        return await _offender(info, parsed)
+            raise bad_input(exc) from None
+        return await lookup_offender(info, parsed)
 
     @strawberry.field(
         description="People whose name (or an alias) matches, across every region or one. "
@@ -139,7 +130,7 @@ class Query:
         try:
             page = await info.context.service.search(name, date_of_birth, region, first, after)
         except BadInput as exc:
-            raise _bad_input(exc) from None
+            raise bad_input(exc) from None
         path = tuple(info.path.as_list())
         info.context.report(page.failures, path)
         info.context.report(page.failures, (*path, "totalCount"))

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
-from strawberry.types.scalar import ScalarDefinition
+from strawberry.types.scalar import ScalarDefinition, ScalarWrapper
 
 DATE = dataclasses.replace(
     DateDefinition,
@@ -18,4 +18,7 @@ DATE_TIME = dataclasses.replace(
     description="An instant, RFC 3339 date-time with offset (the gateway gives UTC).",
     specified_by_url="https://scalars.graphql.org/andimarek/date-time.html",
 )
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {dt.date: DATE, dt.datetime: DATE_TIME}
+SCALAR_OVERRIDES: dict[object, type | ScalarWrapper | ScalarDefinition] = {
+    dt.date: DATE,
+    dt.datetime: DATE_TIME,
+}

@@ -13,19 +13,51 @@ from graphql import (
     GraphQLSchema,
     find_breaking_changes,
     find_dangerous_changes,
+    is_specified_scalar_type,
     print_schema,
+    specified_directives,
 )
 from graphql import build_schema as parse_sdl
+from graphql.utilities.print_schema import print_type
 
 from schema.build import build_schema
 
 
-def export_sdl() -> str:
-    """The printed SDL of :func:`schema.build.build_schema`, ending in a newline.
+def api_schema(schema: GraphQLSchema) -> GraphQLSchema:
+    """What clients query: the schema without what federation adds for routers (``_service``,
+    ``_entities``, ``_Any``, ``_Entity``, ``_Service``, ``@link``, ``@key``)."""
+    query = schema.query_type
+    assert query is not None
+    fields = {name: f for name, f in query.fields.items() if not name.startswith("_")}
+    api_query = GraphQLObjectType(query.name, fields, description=query.description)
+    types = [
+        t
+        for name, t in schema.type_map.items()
+        if not name.startswith("_") and "__" not in name and name != query.name  # link__Import
+    ]
+    return GraphQLSchema(
+        query=api_query,
+        types=types,
+        directives=specified_directives,
+        description=schema.description,
+    )
 
-    Deterministic: strawberry prints types sorted by name, and the build's limits and extensions
-    do not change the types.
-    """
+
+def export_sdl() -> str:
+    """The client-facing SDL of :func:`schema.build.build_schema`, sorted, ending in a newline:
+    the contract front-end teams generate types from (routers read the subgraph SDL from
+    ``_service { sdl }`` instead: :func:`export_subgraph_sdl`)."""
+    api = api_schema(build_schema()._schema)
+    named = sorted(
+        (t for name, t in api.type_map.items() if not name.startswith("__")),
+        key=lambda t: t.name,
+    )
+    printed = [print_type(t) for t in named if not is_specified_scalar_type(t)]
+    return "\n\n".join(printed) + "\n"
+
+
+def export_subgraph_sdl() -> str:
+    """The federation subgraph SDL (with ``@link`` and ``@key``), as ``_service { sdl }`` gives."""
     return build_schema().as_str() + "\n"
 
 

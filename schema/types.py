@@ -13,8 +13,7 @@ import strawberry
 from connectors import records
 from connectors.base import Capability as DomainCapability
 from connectors.identifiers import IdentifierKind as DomainIdentifierKind
-from gateway import health, outcomes, summary
-from gateway.pipeline import breaker
+from gateway import directory, health, outcomes, summary
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -144,7 +143,7 @@ RegionStatus = described(
     },
 )
 BreakerState = described(
-    breaker.BreakerState,
+    directory.BreakerState,
     description="A region's circuit breaker.",
     values={
         "CLOSED": "Calls go to the region.",

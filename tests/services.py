@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -50,3 +51,16 @@ def require_chromium() -> str:
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     return str(CHROMIUM)
+
+
+NODE_TOOLS = Path(__file__).resolve().parent / "federation" / "js"
+
+
+def require_node_tools() -> Path:
+    """The folder of the npm tools (composition, router, codegen), once Node.js and its
+    ``npm ci`` install are there."""
+    if shutil.which("node") is None:
+        _missing("Node.js is not installed")
+    if not (NODE_TOOLS / "node_modules").is_dir():
+        _missing(f"the npm tools are not installed (npm ci --prefix {NODE_TOOLS.name})")
+    return NODE_TOOLS

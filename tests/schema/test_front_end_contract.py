@@ -27,12 +27,14 @@ def undescribed() -> list[str]:
     schema = build_schema(export_sdl())
     missing = []
     for name, t in schema.type_map.items():
-        if name.startswith("__") or name in ("String", "Boolean", "Int", "Float", "ID"):
-            continue
+        if name.startswith("_") or name in ("String", "Boolean", "Int", "Float", "ID"):
+            continue  # introspection, federation's own (_Any, _Entity, _Service) and built-ins
         if not t.description:
             missing.append(name)
         if isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             for field_name, f in t.fields.items():
+                if field_name.startswith("_"):
+                    continue  # _service and _entities, which federation adds
                 if not f.description:
                     missing.append(f"{name}.{field_name}")
                 for arg_name, arg in getattr(f, "args", {}).items():
