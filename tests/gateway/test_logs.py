@@ -23,6 +23,7 @@ from zeep.exceptions import Fault
 
 from connectors.base import Capability
 from connectors.errors import ConfigurationError, RegionUnavailable, UpstreamInvalid
+from connectors.http import send
 from connectors.soap import soap_errors
 from gateway.access_log import (
     RequestFacts,
@@ -243,6 +244,24 @@ def test_a_soap_fault_string_with_a_newline_cannot_forge_a_line(
         "keys": 2,
         "failed_keys": 2,
     }
+
+
+async def test_an_unexpected_http_failure_is_logged_without_its_message(
+    captured: tuple[io.StringIO, Lines],
+) -> None:
+    buffer, lines = captured
+    noms = "A1234" + "AA"
+
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError(f"cannot send {request.url}")  # the URL holds the identifier
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(explode)) as client:
+        with pytest.raises(UpstreamInvalid):
+            await send(client, "probation-wales", "GET", f"http://region/people?noms={noms}")
+    [line] = [line for line in lines() if line["logger"] == "connectors.http"]
+    assert line["message"] == "region probation-wales: unexpected failure sending a request"
+    assert line["exc_info"].endswith("\nRuntimeError")
+    assert noms not in buffer.getvalue()
 
 
 def test_a_failure_is_logged_once_per_request_region_and_code(
