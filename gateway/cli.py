@@ -12,9 +12,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Coroutine
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from graphql import GraphQLError
@@ -33,11 +34,11 @@ from gateway.logs import configure_logging, uvicorn_log_config
 from gateway.metrics_export import multiprocess_directory
 from gateway.settings import GatewaySettings, load_settings
 from schema.sdl import classify_changes, export_sdl
-from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
-from simulators.runner import RunningEstate
-from simulators.server import run
-from simulators.stores import ProbationCase
-from simulators.truth import Estate, TruePerson
+
+# demo and simulate import the simulators when they run: the gateway image has none.
+if TYPE_CHECKING:
+    from simulators.runner import RunningEstate
+    from simulators.truth import Estate, TruePerson
 
 DEFAULT_CONFIG = Path("var/estate.toml")
 DESCRIPTION = (
@@ -47,9 +48,38 @@ DESCRIPTION = (
 )
 
 
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` on uvloop where it is installed, as ``simulators.server.run`` does: the
+    gateway image has no simulators, so ``serve`` cannot borrow theirs."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
+
+
+def with_estate_defaults(args: argparse.Namespace) -> None:
+    """Give ``--people`` and ``--seed`` the simulators' defaults, importing them only for the
+    commands that run the simulators; say so where they are not installed."""
+    try:
+        from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED
+    except ModuleNotFoundError as exc:
+        if exc.name != "simulators":
+            raise
+        sys.exit(
+            f"offender-graph {args.command} needs the simulators, which this installation does "
+            "not have (the gateway image: use the estate image)"
+        )
+    args.people = getattr(args, "people", DEFAULT_PEOPLE)
+    args.seed = getattr(args, "seed", DEFAULT_SEED)
+
+
 def example_people(estate: Estate, count: int = 5) -> list[TruePerson]:
     """People whose records span custody and probation in at least three systems, those with an
     offender manager now (in custody or under supervision) first."""
+    from simulators.stores import ProbationCase
 
     def managed(person: TruePerson) -> bool:
         return any(
@@ -110,6 +140,9 @@ async def serve_gateway(
 
 def start_estate(people: int, seed: int, config: Path, base_port: int) -> RunningEstate:
     """Start the estate and write its config (credentials and the id key: owner-only)."""
+    from simulators.population import generate_estate
+    from simulators.runner import RunningEstate
+
     estate = generate_estate(seed=seed, people=people)
     running = RunningEstate(estate, base_port=base_port).start()
     if not config.parent.exists() or config.parent == DEFAULT_CONFIG.parent:
@@ -138,6 +171,7 @@ def ensure_port_free(host: str, port: int) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    with_estate_defaults(args)
     ensure_port_free(args.host, args.port)
     running = start_estate(args.people, args.seed, args.config, args.base_port)
     try:
@@ -188,6 +222,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
+    with_estate_defaults(args)
     running = start_estate(args.people, args.seed, args.config, args.base_port)
     print(f"Simulated estate: {len(running.estate.people)} people, config in {args.config}")
     for name, system in running.systems.items():
@@ -312,10 +347,19 @@ def parser() -> argparse.ArgumentParser:
         ("simulate", "run the simulated estate only and write its region config"),
     ):
         sub = command(commands, name, helptext)
+        # Their defaults are the simulators', filled in by with_estate_defaults.
         sub.add_argument(
-            "--people", type=positive, default=DEFAULT_PEOPLE, help="people in the estate"
+            "--people",
+            type=positive,
+            default=argparse.SUPPRESS,
+            help="people in the estate (default: the simulators' standard population)",
         )
-        sub.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the population")
+        sub.add_argument(
+            "--seed",
+            type=int,
+            default=argparse.SUPPRESS,
+            help="seed of the population (default: the simulators' standard seed)",
+        )
         config_option(sub, "where to write the estate's config (owner-only)")
         sub.add_argument(
             "--base-port", type=port, default=0, help="first port of the systems (0: any free)"
