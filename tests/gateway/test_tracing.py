@@ -202,6 +202,42 @@ async def test_a_failing_region_s_spans_carry_its_error_code(spans: InMemorySpan
     assert operation.status.status_code is StatusCode.UNSET  # an answer, with a region's gap
 
 
+@pytest.mark.parametrize(
+    ("query", "name", "attributes", "status"),
+    [
+        (
+            "{ regions { name } }",
+            "query",
+            {"graphql.operation.type": "query"},
+            StatusCode.UNSET,
+        ),
+        (
+            "{ offender(",
+            "graphql",
+            {
+                "graphql.operation.type": "graphql",
+                "offender_graph.error_codes": ("GRAPHQL_PARSE_FAILED",),
+            },
+            StatusCode.ERROR,
+        ),
+    ],
+)
+async def test_an_unnamed_or_unparsable_operation_gets_a_generic_name(
+    spans: InMemorySpanExporter,
+    query: str,
+    name: str,
+    attributes: dict[str, object],
+    status: StatusCode,
+) -> None:
+    transport = httpx.ASGITransport(app=app_for(regions()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 200
+    operation = the_operation(spans.get_finished_spans())
+    assert (operation.name, dict(operation.attributes or {})) == (name, attributes)
+    assert operation.status.status_code is status
+
+
 async def test_batch_spans_tell_cache_hits_misses_and_stale_stand_ins(
     spans: InMemorySpanExporter,
 ) -> None:
