@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -19,13 +18,13 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from connectors.base import Connector
-from gateway.access_log import AccessLog, note_operation, note_result
+from gateway.access_log import note_operation, note_result
 from gateway.context import GatewayContext
 from gateway.graphiql import ASSETS_URL, STATIC_DIR, ExamplePerson, graphiql_page
 from gateway.health import ready_payload
+from gateway.http_stack import middleware
 from gateway.metrics_export import LiveCollector, MetricsExport, worker_exited
 from gateway.metrics_graphql import operation_metrics
-from gateway.request_guard import RequestGuard
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import GatewaySettings
 from gateway.status_page import render_index, render_status, status_payload
@@ -136,9 +135,6 @@ def create_app(
         Route("/", index),
         Mount(ASSETS_URL, StaticFiles(directory=STATIC_DIR / "graphiql"), name="graphiql"),
     ]
-    guard = Middleware(
-        RequestGuard, max_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout
-    )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog), guard])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
     app.state.runtime = runtime
     return app

@@ -13,6 +13,7 @@ from connectors.config import ConfigProblems, collect
 from connectors.errors import ConfigurationError
 from connectors.registry import available_dialects
 from gateway.cache_store import build_store
+from gateway.http_stack import cors_origins
 from gateway.ids import OffenderIds
 from gateway.settings import GatewaySettings, load_settings
 
@@ -28,6 +29,8 @@ def check_config(path: Path) -> GatewaySettings:
     collect(problems, lambda: asyncio.run(build_store(settings.cache).aclose()), None)
     if settings.id_key:
         collect(problems, lambda: OffenderIds.from_setting(settings.id_key), None)
+    no_origins: list[str] = []
+    collect(problems, lambda: cors_origins(settings), no_origins)
     if problems:
         raise ConfigProblems(problems)
     return settings

@@ -76,6 +76,8 @@ class GatewaySettings:
     graphiql: bool = True
     max_body_bytes: int = 256 * 1024
     body_timeout: float = 10.0  # seconds a client may take to send its request body
+    cors_origins: str = ""  # browser origins allowed to call (space-separated); empty: CORS off
+    compress_min_bytes: int = 1024  # answers this large or more are gzipped (if accepted)
     id_key: str = field(default="", repr=False)  # base64 key of opaque offender ids (64 bytes)
     cache: CacheSettings = field(default_factory=CacheSettings)
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
