@@ -21,8 +21,11 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from connectors.config import ConfigProblems
+from gateway.config_check import check_config
+from gateway.ids import new_id_key
 from gateway.settings import CacheSettings, GatewaySettings, ResilienceSettings, parse_settings
-from tests.deploy.dockerfile import DOCKERFILE, REPO, image
+from tests.deploy.dockerfile import DOCKERFILE, REPO, image, stages
 
 LOCK = REPO / "docker" / "requirements.lock"
 COMPOSE = REPO / "docker" / "compose.yaml"
@@ -67,6 +70,15 @@ def test_the_gateway_image_is_built_without_the_simulators() -> None:
     assert {"gateway", "connectors", "schema", "auth"} <= set(copied)
     assert "simulators" not in copied
     assert "simulators" in image("estate-build").copies
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies() -> None:
+    ignore = _text(DOCKERFILE.with_name("Dockerfile.dockerignore")).splitlines()
+    first_kept = min(i for i, line in enumerate(ignore) if line.startswith("!"))
+    assert ignore.index("*") < first_kept  # everything left out, then what is copied let back in
+    kept = {line.removeprefix("!") for line in ignore if line.startswith("!")}
+    copied = {source for stage in stages(_text(DOCKERFILE)).values() for source in stage.copies}
+    assert copied == kept
 
 
 def test_the_gateway_cli_imports_no_simulator_for_serve() -> None:
@@ -328,3 +340,10 @@ def test_the_config_map_reads_every_secret_from_the_mounted_secret(tmp_path: Pat
     }
     auth = {region.name: region.auth for region in settings.regions}
     assert auth["probation-wales"].api_key == secret["stringData"]["probation-wales-api-key"]
+    config = tmp_path / "gateway.toml"
+    config.write_text(text.replace(f'"{mount}/', f'"{tmp_path}/'), encoding="utf-8")
+    with pytest.raises(ConfigProblems) as refused:  # the committed placeholders start nothing
+        check_config(config)
+    assert refused.value.problems == ("gateway.id_key must be the base64 of 64 bytes",)
+    (tmp_path / "id-key").write_text(new_id_key(), encoding="utf-8")
+    assert check_config(config).regions == settings.regions  # a real key is all it lacks
