@@ -41,7 +41,7 @@ from gateway.pipeline.failfast import FailFastStage
 from gateway.pipeline.observe import CallObserver, ObserveStage
 from gateway.pipeline.retry import RetryStage
 from gateway.pipeline.singleflight import SingleFlightStage
-from gateway.pipeline.tracing import BatchTracingStage, TracingStage
+from gateway.pipeline.tracing import BatchTracingStage, SpanCacheRecorder, TracingStage
 from gateway.settings import GatewaySettings
 
 
@@ -60,6 +60,8 @@ def pipeline_stages(
     ttls = {name: c.config.cache_ttl for name, c in connectors.items()}
     limits = {name: c.config.concurrency for name, c in connectors.items()}
     traced = [Stage(TracingStage, {"tracer": tracer})] if tracer else []
+    if tracer:
+        cache_recorder = SpanCacheRecorder(cache_recorder)  # the batch span gets the counts
     return [
         *([Stage(BatchTracingStage, {"tracer": tracer})] if tracer else []),
         Stage(DeadlineStage),

@@ -2,9 +2,9 @@
 
 - :class:`BatchTracingStage` is outermost: every call a request's loaders make (one per batch)
   gets a span, current while the call runs, so the batch is a child of the GraphQL operation's
-  span. It also records the cache outcome of its keys, from the outcomes alone: ``stale`` for a
-  marked stand-in, ``hit`` for a fresh value fetched before the batch began (only the cache can
-  have it), ``miss`` for the rest (asked of the region in this batch, or failed).
+  span. :class:`SpanCacheRecorder` puts the cache stage's own count of its keys on it
+  (``offender_graph.cache.hit``, ``.miss``, ``.stale``, and ``offender_graph.cache.outcome``:
+  ``hit``, ``miss``, ``stale`` or ``mixed``), when the operation is cached at all.
 - :class:`TracingStage` sits beside the observe stage: every call that reaches the region's side
   of the cache and single-flight gets a client span. The connectors' HTTP requests go out under
   it, so their ``traceparent`` names this span as the parent.
@@ -19,13 +19,14 @@ are counted in ``offender_graph.failed_keys``. Only present when tracing is on
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
+from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from connectors.errors import ConnectorError
-from gateway.pipeline.call import Fetched, Handler, Outcome, RegionCall
+from gateway.pipeline.cache import CacheRecorder
+from gateway.pipeline.call import Handler, Outcome, RegionCall
 
 PREFIX = "offender_graph."
 
@@ -53,14 +54,24 @@ def _answered(span: Span, outcomes: Sequence[Outcome]) -> None:
         span.set_attribute(PREFIX + "failed_keys", len(errors))
 
 
-def cache_outcome(outcome: Outcome, started: float) -> str:
-    """``hit``, ``stale`` or ``miss`` for one key of a batch that began at ``started``."""
-    if isinstance(outcome, Fetched):
-        if outcome.stale:
-            return "stale"
-        if outcome.fetched_at < started:
-            return "hit"
-    return "miss"
+class SpanCacheRecorder:
+    """Put the cache stage's count of a call's keys on the current span (the loader batch's:
+    the cache runs inside :class:`BatchTracingStage`), then hand it on to ``inner``."""
+
+    def __init__(self, inner: CacheRecorder | None = None) -> None:
+        self.inner = inner
+
+    def record(self, call: RegionCall, hits: int, misses: int, stale: int) -> None:
+        span = trace.get_current_span()
+        if span.is_recording():
+            counts = {"hit": hits, "miss": misses, "stale": stale}
+            for kind, count in counts.items():
+                span.set_attribute(f"{PREFIX}cache.{kind}", count)
+            present = [kind for kind, count in counts.items() if count]
+            outcome = present[0] if len(present) == 1 else "mixed"
+            span.set_attribute(PREFIX + "cache.outcome", outcome)
+        if self.inner is not None:
+            self.inner.record(call, hits, misses, stale)
 
 
 class BatchTracingStage:
@@ -71,7 +82,6 @@ class BatchTracingStage:
         self.tracer = tracer
 
     async def __call__(self, call: RegionCall) -> list[Outcome]:
-        started = time.time()  # the clock of Fetched.fetched_at
         with self.tracer.start_as_current_span(
             f"load {call.operation} {call.region}",
             attributes=_attributes(call),
@@ -82,16 +92,8 @@ class BatchTracingStage:
                 outcomes = await self.next(call)
             except ConnectorError as exc:
                 _failed(span, exc)
-                span.set_attribute(PREFIX + "cache.outcome", "miss")
                 raise
             _answered(span, outcomes)
-            kinds = [cache_outcome(o, started) for o in outcomes]
-            for kind in ("hit", "miss", "stale"):
-                span.set_attribute(f"{PREFIX}cache.{kind}", kinds.count(kind))
-            distinct = set(kinds)
-            span.set_attribute(
-                PREFIX + "cache.outcome", distinct.pop() if len(distinct) == 1 else "mixed"
-            )
             return outcomes
 
 
