@@ -33,7 +33,7 @@ from gateway.invalidation import invalidate_person
 from gateway.logs import configure_logging, uvicorn_log_config
 from gateway.metrics_export import multiprocess_directory
 from gateway.settings import GatewaySettings, load_settings
-from schema.sdl import classify_changes, export_sdl
+from schema.sdl import classify_changes, export_sdl, export_subgraph_sdl
 
 # demo and simulate import the simulators when they run: the gateway image has none.
 if TYPE_CHECKING:
@@ -272,7 +272,7 @@ def cmd_cache_invalidate(args: argparse.Namespace) -> None:
 
 def cmd_schema(args: argparse.Namespace) -> None:
     if args.action == "export":
-        sys.stdout.write(export_sdl())
+        sys.stdout.write(export_subgraph_sdl() if args.subgraph else export_sdl())
         return
     try:
         old, new = (path.read_text(encoding="utf-8") for path in (args.old, args.new))
@@ -376,7 +376,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", default="127.0.0.1", help="address the gateway listens on")
         sub.add_argument("--port", type=port, default=8000, help="port the gateway listens on")
     config = command(commands, "config", "validate a config file")
-    config_actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    config_actions = config.add_subparsers(dest="action", required=True)
     check = command(
         config_actions,
         "check",
@@ -385,7 +385,7 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", type=Path, help="the config file")
     cache = command(commands, "cache", "manage the shared (Redis) answer cache")
-    actions = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = cache.add_subparsers(dest="action", required=True)
     invalidate = command(
         actions, "invalidate", "forget every cached answer about the person an identifier names"
     )
@@ -394,8 +394,14 @@ def parser() -> argparse.ArgumentParser:
     )
     config_option(invalidate, "the config file naming the Redis ([cache] url)")
     schema = command(commands, "schema", "the GraphQL schema as a committed contract (SDL)")
-    schema_actions = schema.add_subparsers(dest="action", required=True, metavar="ACTION")
-    command(schema_actions, "export", "print the schema's SDL to stdout")
+    schema_actions = schema.add_subparsers(dest="action", required=True)
+    export = command(schema_actions, "export", "print the schema's SDL to stdout")
+    export.add_argument(
+        "--subgraph",
+        action="store_true",
+        help="the federation subgraph SDL (with @link and @key, as _service { sdl } gives it) "
+        "instead of the client-facing one",
+    )
     diff = command(
         schema_actions,
         "diff",

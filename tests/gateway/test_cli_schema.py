@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from schema.sdl import export_sdl
+from schema.sdl import export_sdl, export_subgraph_sdl
 from tests.schema.test_sdl import OLD  # the same small schema the classifier tests use
 
 
@@ -30,6 +30,16 @@ def test_export_prints_the_sdl() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == export_sdl()
     assert "type Query {" in result.stdout
+    assert "_entities" not in result.stdout and "@key" not in result.stdout
+
+
+def test_export_subgraph_prints_what_routers_compose() -> None:
+    result = schema_command("export", "--subgraph")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == export_subgraph_sdl()
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.9"' in result.stdout
+    assert '@key(fields: "id")' in result.stdout
+    assert "_entities(representations: [_Any!]!): [_Entity]!" in result.stdout
 
 
 def test_diff_of_the_same_schema_reports_nothing_and_exits_0(tmp_path: Path) -> None:
