@@ -301,7 +301,7 @@ def test_the_service_and_autoscaler_reach_the_deployment() -> None:
         "kind": "Deployment",
         "name": deployment["metadata"]["name"],
     }
-    assert hpa["spec"]["minReplicas"] >= 2 <= deployment["spec"]["replicas"]
+    assert hpa["spec"]["minReplicas"] >= 2 and deployment["spec"]["replicas"] >= 2
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
 
 
