@@ -11,10 +11,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.deploy.dockerfile import Image, image
 
@@ -133,3 +136,19 @@ def owned_by(uid: int, roots: Iterable[Path]) -> set[Path]:
                 except OSError:  # gone since it was listed
                     continue
     return found
+
+
+def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> httpx.Response:
+    """The first 200 from ``url``; fails if the process ends or the time runs out."""
+    deadline = time.monotonic() + timeout
+    response: httpx.Response | None = None
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the command exited with {process.returncode}"
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer 200 in {timeout}s: {response}")

@@ -19,7 +19,7 @@ import pytest
 from gateway.ids import new_id_key
 from simulators.runner import RunningEstate
 from simulators.server import free_port
-from tests.deploy.container import container, owned_by
+from tests.deploy.container import container, owned_by, wait_for
 from tests.deploy.dockerfile import REPO
 
 pytestmark = pytest.mark.skipif(
@@ -40,22 +40,6 @@ def free_ports(count: int) -> int:
         except OSError:
             continue
         return base
-
-
-def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> httpx.Response:
-    """The first 200 from ``url``; fails if the process ends or the time runs out."""
-    deadline = time.monotonic() + timeout
-    response: httpx.Response | None = None
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the command exited with {process.returncode}"
-        try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return response
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer 200 in {timeout}s: {response}")
 
 
 def stop(process: subprocess.Popen[str]) -> int:

@@ -20,9 +20,8 @@ import yaml
 from gateway.ids import new_id_key
 from simulators.runner import RunningEstate
 from simulators.server import free_port
-from tests.deploy.container import Container, container
+from tests.deploy.container import Container, container, wait_for
 from tests.deploy.dockerfile import REPO
-from tests.deploy.test_image_command import wait_for
 from tests.services import require_redis
 
 pytestmark = pytest.mark.skipif(
