@@ -64,7 +64,7 @@ def test_the_compose_replicas_share_one_cache(running_estate: RunningEstate) -> 
     services = yaml.safe_load((REPO / "docker" / "compose.yaml").read_text(encoding="utf-8"))
     replicas = [services["services"][name] for name in ("gateway-1", "gateway-2")]
     namespace = f"test-{uuid.uuid4().hex}"
-    person = next(p for p in running_estate.estate.spanning(3) if p.noms)
+    noms = next(p.noms for p in running_estate.estate.spanning(3) if p.noms)
     with container("gateway") as box, ExitStack() as stack:
         box.mount("/estate/estate.toml", running_estate.config_toml({"id_key": new_id_key()}))
         box.drop_privileges()
@@ -79,11 +79,11 @@ def test_the_compose_replicas_share_one_cache(running_estate: RunningEstate) -> 
             for n, url in enumerate(urls):  # each opens its connections, WSDLs and tokens
                 ask(url, f"Z{n:04d}ZZ")
             before = upstream_calls(running_estate)
-            first = ask(urls[0], person.noms)
+            first = ask(urls[0], noms)
             assert first["data"]["offender"] is not None
             asked = upstream_calls(running_estate)
             assert asked > before  # the first replica asked the regions
-            assert ask(urls[1], person.noms) == first
+            assert ask(urls[1], noms) == first
             assert upstream_calls(running_estate) == asked  # the second asked none of them
         finally:
             client = redis.Redis.from_url(redis_url)
