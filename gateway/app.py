@@ -18,18 +18,18 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from connectors.base import Connector
-from gateway.access_log import note_operation, note_result
 from gateway.context import GatewayContext
 from gateway.graphiql import ASSETS_URL, STATIC_DIR, ExamplePerson, graphiql_page
 from gateway.health import ready_payload
 from gateway.http_stack import middleware
-from gateway.metrics_export import LiveCollector, MetricsExport, worker_exited
-from gateway.metrics_graphql import operation_metrics
+from gateway.observability.access_log import note_operation, note_result
+from gateway.observability.metrics_export import LiveCollector, MetricsExport, worker_exited
+from gateway.observability.metrics_graphql import operation_metrics
+from gateway.observability.status_page import render_index, render_status, status_payload
+from gateway.observability.tracing import continued_trace
+from gateway.observability.tracing_graphql import OperationTracing
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import GatewaySettings
-from gateway.status_page import render_index, render_status, status_payload
-from gateway.tracing import continued_trace
-from gateway.tracing_graphql import OperationTracing
 from schema.build import build_schema
 
 

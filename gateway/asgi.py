@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.logs import configure_logging
+from gateway.observability.logs import configure_logging
 from gateway.settings import load_settings
 
 CONFIG_VARIABLE = "OFFENDER_GRAPH_CONFIG"

@@ -30,8 +30,8 @@ from gateway.config_check import run_check
 from gateway.graphiql import ExamplePerson
 from gateway.ids import new_id_key
 from gateway.invalidation import invalidate_person
-from gateway.logs import configure_logging, uvicorn_log_config
-from gateway.metrics_export import multiprocess_directory
+from gateway.observability.logs import configure_logging, uvicorn_log_config
+from gateway.observability.metrics_export import multiprocess_directory
 from gateway.settings import GatewaySettings, load_settings
 from schema.sdl import classify_changes, export_sdl, export_subgraph_sdl
 

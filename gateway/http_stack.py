@@ -10,7 +10,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from connectors.errors import ConfigurationError
-from gateway.access_log import AccessLog
+from gateway.observability.access_log import AccessLog
 from gateway.request_guard import RequestGuard
 from gateway.settings import GatewaySettings
 

@@ -15,26 +15,26 @@ from connectors.base import Connector
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 from connectors.registry import build_connectors
-from gateway.access_log import RegionsTouched
 from gateway.cache_store import CacheStore, build_store
 from gateway.context import GatewayContext
 from gateway.directory import RegionDirectory
 from gateway.health import RegionHealth
 from gateway.ids import OffenderIds
 from gateway.loaders import RegionLoaders
-from gateway.metrics import GatewayMetrics
-from gateway.metrics_observer import MetricsObserver
+from gateway.observability.access_log import RegionsTouched
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.metrics_observer import MetricsObserver
+from gateway.observability.region_stats import RegionStats
+from gateway.observability.tracing import gateway_tracer
+from gateway.observability.upstream_log import UpstreamFailureLog
 from gateway.pipeline.breaker import CircuitBreakers
 from gateway.pipeline.breaker_store import BreakerStore, MemoryBreakerStore, RedisBreakerStore
 from gateway.pipeline.build import build_pipeline
 from gateway.pipeline.call import Deadline, Handler, RequestScope
 from gateway.pipeline.observe import CallObserver, HealthObserver
 from gateway.probe import HealthProbe
-from gateway.region_stats import RegionStats
 from gateway.service import OffenderService
 from gateway.settings import GatewaySettings
-from gateway.tracing import gateway_tracer
-from gateway.upstream_log import UpstreamFailureLog
 
 log = logging.getLogger("offender_graph.gateway")
 START_TIMEOUT = 10.0

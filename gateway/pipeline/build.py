@@ -12,8 +12,9 @@ deadline → cache → fail-fast → single-flight → observe → breaker → r
 - **single-flight**: concurrent misses for one key, across requests, make one upstream call;
 - **observe**: every real outcome, timed, goes to the observers: the region's health
   (``/ready``), metrics, the status page's window, the failure log;
-- **tracing** (only when tracing is on, ``gateway/tracing.py``): a span per loader batch,
-  outermost, with the cache outcome of its keys, and a span per upstream call, beside observe;
+- **tracing** (only when tracing is on, ``gateway/observability/tracing.py``): a span per
+  loader batch, outermost, with the cache outcome of its keys, and a span per upstream call,
+  beside observe;
 - **breaker**: a region that keeps failing is failed fast until a trial call succeeds;
 - **retry**: retryable failures of these idempotent reads are tried again within the deadline;
 - **concurrency limit**: at most ``concurrency`` calls in flight per region;

@@ -14,7 +14,7 @@ Both carry ``offender_graph.region``, ``offender_graph.operation`` and
 status ``ERROR`` and ``error.type`` set to its code (``REGION_UNAVAILABLE``...), and
 ``offender_graph.breaker: "open"`` when its circuit breaker failed it fast; keys failed alone
 are counted in ``offender_graph.failed_keys``. Only present when tracing is on
-(``gateway/tracing.py``).
+(``gateway/observability/tracing.py``).
 """
 
 from __future__ import annotations

@@ -25,13 +25,13 @@ from connectors.base import Capability
 from connectors.errors import ConfigurationError, RegionUnavailable, UpstreamInvalid
 from connectors.http import send
 from connectors.soap import soap_errors
-from gateway.access_log import (
+from gateway.observability.access_log import (
     RequestFacts,
     _current,
     correlation_id,
     operation_name,
 )
-from gateway.logs import (
+from gateway.observability.logs import (
     FORMAT_VARIABLE,
     LEVEL_VARIABLE,
     QUIET_LIBRARIES,
@@ -39,9 +39,9 @@ from gateway.logs import (
     log_options,
     uvicorn_log_config,
 )
+from gateway.observability.upstream_log import UpstreamFailureLog
 from gateway.pipeline.call import Deadline, Fetched, Outcome, RegionCall
 from gateway.pipeline.observe import Observation
-from gateway.upstream_log import UpstreamFailureLog
 from simulators.runner import RunningEstate
 from simulators.server import free_port
 from simulators.truth import Estate, TruePerson

@@ -36,10 +36,10 @@ from connectors.records import SystemKind
 from gateway.app import create_app
 from gateway.cache_store import CacheStore
 from gateway.ids import new_id_key
-from gateway.metrics import GatewayMetrics
-from gateway.metrics_export import LiveCollector, MetricsExport, forget_dead_workers
-from gateway.metrics_graphql import OperationNames, operation_metrics, outcome
-from gateway.metrics_observer import MetricsObserver
+from gateway.observability.metrics import GatewayMetrics
+from gateway.observability.metrics_export import LiveCollector, MetricsExport, forget_dead_workers
+from gateway.observability.metrics_graphql import OperationNames, operation_metrics, outcome
+from gateway.observability.metrics_observer import MetricsObserver
 from gateway.pipeline.breaker import CircuitBreakers
 from gateway.pipeline.breaker_store import MemoryBreakerStore
 from gateway.pipeline.cache import CacheStage

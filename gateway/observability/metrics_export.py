@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.metrics import PREFIX, GatewayMetrics
+from gateway.observability.metrics import PREFIX, GatewayMetrics
 from gateway.pipeline.breaker import BreakerState, CircuitBreakers
 
 log = logging.getLogger("offender_graph.metrics")

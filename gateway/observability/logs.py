@@ -1,7 +1,8 @@
 """The gateway's logs: one line per record on stderr, JSON (or text for a developer's terminal).
 
 Every stdlib logger goes through one handler on the root logger, uvicorn's included
-(:func:`uvicorn_log_config`; its plain access log is off, :mod:`gateway.access_log` replaces it).
+(:func:`uvicorn_log_config`; its plain access log is off:
+:mod:`gateway.observability.access_log` replaces it).
 A record logged during a request carries that request's ``correlation_id``.
 
 Nothing a log line holds can forge another line, and no exception message reaches it unchecked:
@@ -32,7 +33,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from connectors.errors import ConfigurationError, GatewayError
-from gateway.access_log import current_request
+from gateway.observability.access_log import current_request
 
 LEVEL_VARIABLE = "OFFENDER_GRAPH_LOG_LEVEL"
 FORMAT_VARIABLE = "OFFENDER_GRAPH_LOG_FORMAT"

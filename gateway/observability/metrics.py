@@ -12,7 +12,7 @@ Names and labels (the README's *Metrics* section says what each counts):
 - ``offender_graph_cache_lookups_total{region, operation, result}``, result ``hit`` / ``miss`` /
   ``stale``;
 - ``offender_graph_breaker_state{region, state}`` and the audit queue's depth, read at scrape
-  time (:mod:`gateway.metrics_export`).
+  time (:mod:`gateway.observability.metrics_export`).
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set before ``prometheus_client`` is imported (``serve
 --workers N`` does it), every value is kept in that directory and ``/metrics`` adds up all

@@ -20,7 +20,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway.metrics import GatewayMetrics
+from gateway.observability.metrics import GatewayMetrics
 
 log = logging.getLogger("offender_graph.metrics")
 

@@ -2,7 +2,7 @@
 
 :func:`status_payload` is the JSON twin (for dashboards): ``/ready``'s per-region fields
 (``gateway/health.py``) plus the region's title and kind and its last hour
-(``gateway/region_stats.py``). :func:`render_status` renders that same payload as one
+(``gateway/observability/region_stats.py``). :func:`render_status` renders that same payload as one
 server-rendered HTML page in plain words, with inline CSS and no script, so the page and the JSON
 cannot disagree. Every value from a region or the config is escaped.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from gateway.directory import RegionDirectory
 from gateway.health import RegionHealth, ready_payload
+from gateway.observability.region_stats import RegionStats, RegionWindow
 from gateway.pipeline.breaker import CircuitBreakers
-from gateway.region_stats import RegionStats, RegionWindow
 
 REFRESH_SECONDS = 30
 

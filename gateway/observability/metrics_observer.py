@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.errors import ConnectorError
-from gateway.metrics import GatewayMetrics
+from gateway.observability.metrics import GatewayMetrics
 from gateway.pipeline.call import RegionCall
 from gateway.pipeline.observe import Observation
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from connectors.errors import ConnectorError
-from gateway.access_log import current_request
+from gateway.observability.access_log import current_request
 from gateway.pipeline.breaker import CircuitOpen
 from gateway.pipeline.observe import Observation
 

@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from strawberry.extensions import SchemaExtension
 
-from gateway.tracing import TRACER_NAME
+from gateway.observability.tracing import TRACER_NAME
 
 log = logging.getLogger("offender_graph.tracing")
 

@@ -32,13 +32,13 @@ from connectors.errors import RegionUnavailable
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import SystemKind
 from gateway.app import GatewayGraphQL, create_app
+from gateway.observability.tracing import exporter_names, span_exporters
+from gateway.observability.tracing_graphql import OperationTracing
 from gateway.pipeline.call import Deadline, Handler, RegionCall
 from gateway.pipeline.observe import ObserveStage
 from gateway.pipeline.tracing import BatchTracingStage, SpanCacheRecorder, TracingStage
 from gateway.runtime import build_runtime
 from gateway.settings import CacheSettings
-from gateway.tracing import exporter_names, span_exporters
-from gateway.tracing_graphql import OperationTracing
 from simulators.runner import RunningEstate
 from simulators.truth import Estate
 from tests.conftest import serve_gateway

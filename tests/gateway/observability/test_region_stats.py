@@ -13,10 +13,10 @@ from connectors.base import Capability, PersonSearch
 from connectors.errors import ConnectorError, RegionTimeout, RegionUnavailable, UpstreamInvalid
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import PersonName, PersonRecord
+from gateway.observability.region_stats import LATENCY_BOUNDS, RegionStats
 from gateway.pipeline.breaker import CircuitOpen
 from gateway.pipeline.call import Deadline, Fetched, Outcome, RegionCall
 from gateway.pipeline.observe import Observation
-from gateway.region_stats import LATENCY_BOUNDS, RegionStats
 
 REGION = "probation-wales"
 NOMS = Identifier(IdentifierKind.NOMS, "A1234AA")

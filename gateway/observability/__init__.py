@@ -1,0 +1,1 @@
+"""What operators see: metrics, traces, logs, the per-region window and the status page."""
