@@ -14,30 +14,21 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Protocol
 
 import httpx
 from opentelemetry.propagate import inject
 
+from connectors.boundaries import http_boundary, status_error
 from connectors.config import RegionConfig
-from connectors.errors import (
-    ConnectionDropped,
-    ConnectorError,
-    RegionTimeout,
-    RegionUnavailable,
-    UpstreamAuthFailed,
-    UpstreamInvalid,
-    UpstreamRejected,
-)
+from connectors.errors import ConnectorError, RegionUnavailable, UpstreamInvalid
 
 log = logging.getLogger(__name__)
 
 ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the capped reader inflates
 INFLATE_STEP = 64 * 1024  # bytes inflated at most per step
 _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
-_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class HasStatus(Protocol):
@@ -165,14 +156,7 @@ def build_http_client(
 
 def error_for_status(region: str, response: HasStatus) -> ConnectorError | None:
     """The connector error an HTTP status means, or None for a success (2xx)."""
-    status = response.status_code
-    if status < 300:
-        return None
-    if status in (401, 403):
-        return UpstreamAuthFailed(region, f"region refused the gateway's credentials ({status})")
-    if status == 429 or status >= 500:
-        return RegionUnavailable(region, f"region answered HTTP {status}")
-    return UpstreamRejected(region, f"region rejected the request (HTTP {status})")
+    return status_error(region, response.status_code)
 
 
 class Exchange:
@@ -192,34 +176,7 @@ class Exchange:
         return self.sent and not self.connected
 
 
-@contextmanager
-def mapped_http_errors(region: str, reused: Callable[[], bool] = bool) -> Iterator[None]:
-    """Translate httpx exceptions into connector errors, keeping the cause.
-
-    ``reused`` says whether the request went out on a pooled connection; if it did, the server
-    closing it under us is :class:`ConnectionDropped` (retry at once), else the region is
-    unavailable. A request httpx refuses to send (URL too long, bad header) is the gateway's own
-    bad request: :class:`UpstreamRejected`. Other exceptions pass through untouched.
-    """
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise RegionTimeout(region, "region did not answer in time") from exc
-    except _DROPPED as exc:
-        if reused():
-            raise ConnectionDropped(region, "region closed a kept-alive connection") from exc
-        raise RegionUnavailable(region, "region could not be reached") from exc
-    except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise UpstreamRejected(region, "the gateway could not send this request") from exc
-    except httpx.TransportError as exc:
-        raise RegionUnavailable(region, "region could not be reached") from exc
-    except httpx.HTTPStatusError as exc:
-        error = error_for_status(region, exc.response)
-        raise (error or RegionUnavailable(region, "unexpected HTTP status")) from exc
-    except httpx.DecodingError as exc:
-        raise UpstreamInvalid(region, "region sent a body that could not be decoded") from exc
-    except (httpx.HTTPError, httpx.StreamError, httpx.CookieConflict) as exc:
-        raise UpstreamInvalid(region, "region answered in a way the gateway cannot use") from exc
+mapped_http_errors = http_boundary  # the one mapping, in connectors.boundaries
 
 
 async def send(
@@ -236,7 +193,7 @@ async def send(
     """Send one request and read its whole (capped) reply; any failure is a ConnectorError."""
     exchange = Exchange()
     try:
-        with mapped_http_errors(region, exchange.reused):
+        with http_boundary(region, exchange.reused):
             request = client.build_request(
                 method,
                 url,
