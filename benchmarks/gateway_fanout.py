@@ -36,7 +36,7 @@ import common
 import httpx
 from floor import create_floor_app
 
-from gateway.cli import example_people
+from gateway.cli.estate import example_people
 from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED
 from simulators.truth import Estate, TruePerson
 

@@ -29,7 +29,7 @@ from typing import Any
 import common
 import httpx
 
-from gateway.cli import example_people
+from gateway.cli.estate import example_people
 from simulators.processes import GatewayProcess
 from simulators.truth import TruePerson
 

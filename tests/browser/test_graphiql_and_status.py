@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from gateway.app import create_app
-from gateway.cli import example_people, example_person
+from gateway.cli.estate import example_people, example_person
 from gateway.graphiql import EXAMPLES, ExamplePerson
 from gateway.settings import parse_settings
 from simulators.runner import RunningEstate

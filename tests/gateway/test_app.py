@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from gateway.cli import example_people
+from gateway.cli.estate import example_people
 from gateway.graphiql import EXAMPLE_QUERY, STATIC_DIR
 from simulators.runner import RunningEstate
 from simulators.truth import Estate

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.cli import main, parser, start_estate
+from gateway.cli import main, parser
+from gateway.cli.estate import start_estate
 from simulators.server import free_port
 
 

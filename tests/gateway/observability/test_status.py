@@ -16,7 +16,7 @@ import pytest
 
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import SystemKind
-from gateway.cli import example_people
+from gateway.cli.estate import example_people
 from gateway.observability.status_page import render_status, status_payload
 from simulators.runner import RunningEstate
 from simulators.truth import Estate
