@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from connectors.identifiers import format_cro, format_pnc, format_pnc_short
 from simulators import names
-from simulators.layout import SYSTEMS
+from simulators.layout import SYSTEMS, SystemSpec, system_for
 from simulators.stores import (
     AlertRow,
     Alias,
@@ -27,15 +28,6 @@ PRISON_ALERTS = (
     ("R", "RSS", "Risk to staff"),
 )
 ROSH_LEVELS = ("LOW", "MEDIUM", "HIGH", "VERY_HIGH")
-LOCAL_ID_PREFIX = {
-    "prison-north": "PN",
-    "prison-south": "PS",
-    "prison-wales": "7",
-    "probation-london": "25",
-    "probation-north": "31",
-    "probation-wales": "WAL",
-    "probation-south": "SOU",
-}
 
 
 def _short(pnc: str) -> str:
@@ -47,17 +39,23 @@ def _short(pnc: str) -> str:
 class EstateBuilder:
     """Generates one person's life into the stores, with its own counters for local ids."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, systems: Sequence[SystemSpec] = SYSTEMS) -> None:
         self.rng = random.Random(seed)
+        self.systems = tuple(systems)
+        self.specs = {s.name: s for s in self.systems}
         self.stores = {
             s.name: SystemStore(s.name, s.kind, s.dialect, s.title, s.locations, s.batch)
-            for s in SYSTEMS
+            for s in self.systems
         }
         self.counters: dict[str, int] = {}
         self.used: set[str] = set()
         self.booking_ids = 1_200_000
         self.staff_forenames = names.MALE_FORENAMES[:40] + names.FEMALE_FORENAMES[:40]
         self.staff_surnames = names.SURNAMES[:120]
+
+    def system_for(self, location: str) -> str:
+        """The name of the system covering a prison id or probation region code."""
+        return system_for(location, self.systems).name
 
     def next_booking_id(self) -> int:
         self.booking_ids += 1
@@ -100,7 +98,7 @@ class EstateBuilder:
 
     def local_id(self, system: str) -> str:
         self.counters[system] = self.counters.get(system, 0) + 1
-        return f"{LOCAL_ID_PREFIX[system]}{self.counters[system]:06d}"
+        return f"{self.specs[system].id_prefix}{self.counters[system]:06d}"
 
     # ---- people --------------------------------------------------------------------------------
     def person(self, person_id: int, twin_of: TruePerson | None) -> TruePerson:
@@ -173,7 +171,7 @@ class EstateBuilder:
                 forename = names.spelling_variant(forename, names.FORENAME_VARIANTS)
             else:
                 surname = names.spelling_variant(surname, names.SURNAME_VARIANTS)
-        short_pnc = self.stores[system].dialect == "rest-snake" and rng.random() < 0.5
+        short_pnc = self.specs[system].short_pnc and rng.random() < 0.5
         record = ProbationCase(
             local_id=self.local_id(system),
             crn=person.crn,

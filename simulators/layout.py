@@ -1,8 +1,14 @@
-"""The shape of the simulated estate: its systems and the prisons or regions each covers."""
+"""The shape of the simulated estate: its systems and the prisons or regions each covers.
+
+The default estate is :data:`SYSTEMS`. :func:`estate_systems` adds systems a simulator plugin
+declares: each takes over the prisons or probation regions it lists from the default system that
+covered them, so the people and lives are those of the same seed, sliced differently.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 PRISONS: dict[str, str] = {
     "MDI": "Moorland",
@@ -37,16 +43,21 @@ PROBATION_REGIONS: dict[str, str] = {
 }
 
 
+KINDS = ("CUSTODY", "PROBATION")
+
+
 @dataclass(frozen=True)
 class SystemSpec:
     """One simulated regional system."""
 
     name: str
-    kind: str  # CUSTODY or PROBATION
-    dialect: str  # soap-prison, rest-camel, rest-snake
+    kind: str  # CUSTODY (locations: prison ids) or PROBATION (locations: region codes)
+    dialect: str  # the simulator plugin serving it (simulators/plugin.py)
     title: str
     locations: tuple[str, ...]
     batch: bool = True
+    id_prefix: str = ""  # starts every local id of the system
+    short_pnc: bool = False  # stores about half its PNC numbers in the short form
 
 
 SYSTEMS: tuple[SystemSpec, ...] = (
@@ -56,9 +67,15 @@ SYSTEMS: tuple[SystemSpec, ...] = (
         "soap-prison",
         "North prison group",
         ("LEI", "MDI", "DMI", "WDI", "MRI", "LPI"),
+        id_prefix="PN",
     ),
     SystemSpec(
-        "prison-south", "CUSTODY", "soap-prison", "South prison group", ("WWI", "PVI", "EXI", "BLI")
+        "prison-south",
+        "CUSTODY",
+        "soap-prison",
+        "South prison group",
+        ("WWI", "PVI", "EXI", "BLI"),
+        id_prefix="PS",
     ),
     SystemSpec(
         "prison-wales",
@@ -67,6 +84,7 @@ SYSTEMS: tuple[SystemSpec, ...] = (
         "Wales and Midlands prison group (legacy)",
         ("CFI", "SWI", "BWI", "BMI"),
         batch=False,
+        id_prefix="7",
     ),
     SystemSpec(
         "probation-london",
@@ -74,6 +92,7 @@ SYSTEMS: tuple[SystemSpec, ...] = (
         "rest-camel",
         "London and South East probation",
         ("N07", "N57"),
+        id_prefix="25",
     ),
     SystemSpec(
         "probation-north",
@@ -81,6 +100,7 @@ SYSTEMS: tuple[SystemSpec, ...] = (
         "rest-camel",
         "Northern probation",
         ("N50", "N51", "N54", "N55"),
+        id_prefix="31",
     ),
     SystemSpec(
         "probation-wales",
@@ -88,6 +108,8 @@ SYSTEMS: tuple[SystemSpec, ...] = (
         "rest-snake",
         "Wales and Midlands probation",
         ("N03", "N52", "N53"),
+        id_prefix="WAL",
+        short_pnc=True,
     ),
     SystemSpec(
         "probation-south",
@@ -95,13 +117,48 @@ SYSTEMS: tuple[SystemSpec, ...] = (
         "rest-snake",
         "South and East probation",
         ("N56", "N58", "N59"),
+        id_prefix="SOU",
+        short_pnc=True,
     ),
 )
 
 
-def system_for(location: str) -> SystemSpec:
+def estate_systems(extra: Sequence[SystemSpec] = ()) -> tuple[SystemSpec, ...]:
+    """The default systems, less the locations ``extra`` systems take over, then ``extra``.
+
+    Raises ValueError naming the system when an extra system's name is taken, its kind is
+    unknown, or it lists a location that is not a prison (CUSTODY) or probation region
+    (PROBATION) of the estate, or one another extra system already took.
+    """
+    taken: dict[str, str] = {}
+    names = {spec.name for spec in SYSTEMS}
+    for spec in extra:
+        where = f"system {spec.name!r}"
+        if spec.name in names:
+            raise ValueError(f"{where}: the estate already has a system of that name")
+        names.add(spec.name)
+        if spec.kind not in KINDS:
+            raise ValueError(f"{where}: kind {spec.kind!r} is not one of {', '.join(KINDS)}")
+        known = PRISONS if spec.kind == "CUSTODY" else PROBATION_REGIONS
+        for location in spec.locations:
+            if location not in known:
+                raise ValueError(
+                    f"{where}: {location!r} is not a {spec.kind.lower()} location of the estate "
+                    f"(known: {', '.join(known)})"
+                )
+            if location in taken:
+                raise ValueError(f"{where}: {location!r} is taken by {taken[location]!r}")
+            taken[location] = spec.name
+    kept = tuple(
+        replace(spec, locations=tuple(loc for loc in spec.locations if loc not in taken))
+        for spec in SYSTEMS
+    )
+    return kept + tuple(extra)
+
+
+def system_for(location: str, systems: Sequence[SystemSpec] = SYSTEMS) -> SystemSpec:
     """The system that covers a prison id or probation region code."""
-    for spec in SYSTEMS:
+    for spec in systems:
         if location in spec.locations:
             return spec
     raise KeyError(location)

@@ -11,7 +11,7 @@ import string
 from datetime import date, timedelta
 
 from simulators.builder import EstateBuilder
-from simulators.layout import PRISONS, PROBATION_REGIONS, system_for
+from simulators.layout import PRISONS, PROBATION_REGIONS
 from simulators.stores import Booking, ManagerRow, MovementRow, ProbationCase, SupervisionRow
 from simulators.truth import SIM_TODAY, TruePerson
 
@@ -77,7 +77,7 @@ class LifeWriter:
         if release is not None and release >= SIM_TODAY:
             release = None
         prison = rng.choice(list(PRISONS))
-        system = system_for(prison).name
+        system = self.b.system_for(prison)
         booking = self.admit(system, prison, start, legal, "COURT", sentence_end)
         sentence_start = booking.sentence_start
         end_of_stay = release or SIM_TODAY
@@ -93,7 +93,7 @@ class LifeWriter:
                 self.move(system, moved_on, "RETURN_FROM_COURT", "COURT", prison)
                 continue
             target = rng.choice([p for p in PRISONS if p != prison])
-            target_system = system_for(target).name
+            target_system = self.b.system_for(target)
             self.move(system, moved_on, "TRANSFERRED", prison, target)
             if target_system == system:
                 booking.prison_id = target
@@ -181,7 +181,7 @@ class LifeWriter:
     def episode(
         self, region: str, start: date, end: date, kind: str, licence_type: str | None
     ) -> None:
-        system = system_for(region).name
+        system = self.b.system_for(region)
         case = self.b.case(self.person, system)
         active = end > SIM_TODAY
         case.supervisions.append(
@@ -206,7 +206,7 @@ class LifeWriter:
         rng = self.rng
         if self.in_custody_at is not None and rng.random() < 0.7:
             region = self.current_region() or rng.choice(list(PROBATION_REGIONS))
-            case = self.b.case(self.person, system_for(region).name)
+            case = self.b.case(self.person, self.b.system_for(region))
             self.current_case = (region, case)
             case.managers.append(self.manager("POM", region, True, self.in_custody_at))
             case.managers.append(self.manager("COM", region, False, None))

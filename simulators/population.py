@@ -10,8 +10,12 @@ share a name and date of birth. :class:`~simulators.truth.TruePerson` says which
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from simulators.builder import EstateBuilder
+from simulators.layout import estate_systems
 from simulators.lives import LifeWriter
+from simulators.plugin import declared_systems
 from simulators.truth import Estate, TruePerson
 
 DEFAULT_PEOPLE = 5000
@@ -19,9 +23,16 @@ DEFAULT_SEED = 20261128
 TWIN_RATE = 0.01  # share of people who share name and date of birth with someone else
 
 
-def generate_estate(seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE) -> Estate:
-    """Generate ``people`` lives into every simulated system, deterministically for ``seed``."""
-    builder = EstateBuilder(seed)
+def generate_estate(
+    seed: int = DEFAULT_SEED, people: int = DEFAULT_PEOPLE, extra_systems: Sequence[str] = ()
+) -> Estate:
+    """Generate ``people`` lives into every simulated system, deterministically for ``seed``.
+
+    ``extra_systems`` names systems that installed simulator plugins declare; each takes over
+    the prisons or probation regions it lists (:func:`simulators.layout.estate_systems`).
+    """
+    extra = declared_systems(extra_systems) if extra_systems else ()
+    builder = EstateBuilder(seed, estate_systems(extra))
     population: dict[int, TruePerson] = {}
     for person_id in range(1, people + 1):
         twin_of = None

@@ -26,6 +26,7 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,7 +38,8 @@ from starlette.routing import Route
 
 from connectors.identifiers import IdentifierKind
 from simulators.faults import SimState
-from simulators.layout import PROBATION_REGIONS
+from simulators.layout import PROBATION_REGIONS, SystemSpec
+from simulators.plugin import SimulatedApp
 from simulators.stores import (
     ManagerRow,
     ProbationCase,
@@ -353,3 +355,26 @@ def _int_param(value: str | None, default: int, name: str, low: int, high: int) 
     if not low <= number <= high:
         raise ApiError(400, f"{name} must be between {low} and {high}")
     return number
+
+
+@dataclass(frozen=True)
+class CamelSimulator:
+    """The ``rest-camel`` simulator plugin: OAuth2 client credentials, fresh for each system."""
+
+    dialect: str = "rest-camel"
+    kind: str = "PROBATION"
+    systems: tuple[SystemSpec, ...] = ()
+
+    def create(self, store: SystemStore, state: SimState, base_url: str) -> SimulatedApp:
+        client_id, client_secret = f"gateway-{store.name}", secrets.token_urlsafe(24)
+        app = create_camel_app(store, state, client_id=client_id, client_secret=client_secret)
+        auth = {
+            "type": "oauth2",
+            "token_url": base_url + "oauth/token",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        return SimulatedApp(app, {"auth": auth})
+
+
+SIMULATOR = CamelSimulator()

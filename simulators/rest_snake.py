@@ -19,7 +19,9 @@ Each request is counted once under its operation (``search``, ``findByIdentifier
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -31,7 +33,8 @@ from starlette.routing import Route
 
 from connectors.identifiers import IdentifierKind
 from simulators.faults import SimState
-from simulators.layout import PROBATION_REGIONS
+from simulators.layout import PROBATION_REGIONS, SystemSpec
+from simulators.plugin import SimulatedApp
 from simulators.stores import ProbationCase, SystemStore
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -246,3 +249,20 @@ def _int_param(value: str | None, default: int, name: str, low: int, high: int) 
     if not low <= number <= high:
         raise SnakeError("BAD_REQUEST", f"{name} must be between {low} and {high}")
     return number
+
+
+@dataclass(frozen=True)
+class SnakeSimulator:
+    """The ``rest-snake`` simulator plugin: an API key, fresh for each system."""
+
+    dialect: str = "rest-snake"
+    kind: str = "PROBATION"
+    systems: tuple[SystemSpec, ...] = ()
+
+    def create(self, store: SystemStore, state: SimState, base_url: str) -> SimulatedApp:
+        api_key = secrets.token_urlsafe(24)
+        auth = {"type": "api_key", "header": "X-API-Key", "api_key": api_key}
+        return SimulatedApp(create_snake_app(store, state, api_key=api_key), {"auth": auth})
+
+
+SIMULATOR = SnakeSimulator()

@@ -1,9 +1,13 @@
-"""Start the whole simulated estate on real sockets; write the region config the gateway reads."""
+"""Start the whole simulated estate on real sockets; write the region config the gateway reads.
+
+Each system is served by the simulator plugin of its dialect (:mod:`simulators.plugin`): this
+module knows no dialect.
+"""
 
 from __future__ import annotations
 
 import json
-import secrets
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +16,13 @@ from starlette.types import ASGIApp
 
 from connectors.config import RegionConfig, parse_regions
 from simulators.faults import FaultInjection, Faults, SimState
-from simulators.rest_camel import create_camel_app
-from simulators.rest_snake import create_snake_app
+from simulators.plugin import SimulatorFactory, factory_for, load_simulators
 from simulators.server import ServerGroup, free_port
-from simulators.soap_prison import create_prison_app
 from simulators.stores import SystemStore
 from simulators.truth import Estate
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
+REGION_DEFAULTS: dict[str, Any] = {"timeout": 2.0, "concurrency": 8}  # a plugin may override
 
 
 @dataclass
@@ -28,7 +33,7 @@ class SimulatedSystem:
     state: SimState
     app: ASGIApp
     port: int
-    auth: dict[str, str] = field(default_factory=dict)
+    region: Mapping[str, Any] = field(default_factory=dict)  # the plugin's region-table keys
 
     @property
     def url(self) -> str:
@@ -36,50 +41,44 @@ class SimulatedSystem:
 
     def region_table(self) -> dict[str, Any]:
         """This system's ``[regions.NAME]`` table for the gateway config."""
-        auth: dict[str, str] = {"type": "none"}
-        if self.store.dialect == "rest-camel":
-            auth = {"type": "oauth2", "token_url": self.url + "oauth/token", **self.auth}
-        elif self.store.dialect == "rest-snake":
-            auth = {"type": "api_key", "header": "X-API-Key", **self.auth}
         return {
             "dialect": self.store.dialect,
             "kind": self.store.kind,
             "title": self.store.title,
             "base_url": self.url,
-            "timeout": 2.0,
-            "concurrency": 8,
-            "auth": auth,
+            **REGION_DEFAULTS,
+            **self.region,
         }
 
 
 def build_system(
-    store: SystemStore, port: int = 0, faults: Faults | None = None
+    store: SystemStore,
+    port: int = 0,
+    faults: Faults | None = None,
+    simulators: Mapping[str, SimulatorFactory] | None = None,
 ) -> SimulatedSystem:
-    """The ASGI app of one store, wrapped in fault injection, with fresh credentials."""
+    """The app of one store from its dialect's plugin, wrapped in fault injection, with fresh
+    credentials (``simulators``: the factories by dialect; default: the installed ones)."""
+    factory = factory_for(store, load_simulators() if simulators is None else simulators)
     state = SimState(faults, seed=port)
-    auth: dict[str, str] = {}
-    if store.dialect == "soap-prison":
-        app: ASGIApp = create_prison_app(store, state)
-    elif store.dialect == "rest-camel":
-        auth = {"client_id": f"gateway-{store.name}", "client_secret": secrets.token_urlsafe(24)}
-        app = create_camel_app(
-            store, state, client_id=auth["client_id"], client_secret=auth["client_secret"]
-        )
-    elif store.dialect == "rest-snake":
-        auth = {"api_key": secrets.token_urlsafe(24)}
-        app = create_snake_app(store, state, api_key=auth["api_key"])
-    else:
-        raise ValueError(f"no simulator for dialect {store.dialect!r}")
-    return SimulatedSystem(store, state, FaultInjection(app, state), port or free_port(), auth)
+    port = port or free_port()
+    built = factory.create(store, state, f"http://127.0.0.1:{port}/")
+    return SimulatedSystem(store, state, FaultInjection(built.app, state), port, built.region)
 
 
 class RunningEstate:
     """Every system of an estate served on 127.0.0.1, each on its own port."""
 
-    def __init__(self, estate: Estate, base_port: int = 0) -> None:
+    def __init__(
+        self,
+        estate: Estate,
+        base_port: int = 0,
+        simulators: Mapping[str, SimulatorFactory] | None = None,
+    ) -> None:
         self.estate = estate
+        known = load_simulators() if simulators is None else simulators
         self.systems = {
-            name: build_system(store, base_port + i if base_port else 0)
+            name: build_system(store, base_port + i if base_port else 0, simulators=known)
             for i, (name, store) in enumerate(estate.systems.items())
         }
         self.group = ServerGroup([(s.app, s.port) for s in self.systems.values()])
@@ -114,11 +113,25 @@ class RunningEstate:
                 lines += [f"[{name}]", *(_assign(k, v) for k, v in table.items()), ""]
         for name, table in self.region_tables().items():
             lines.append(f"[regions.{name}]")
-            lines += [_assign(k, v) for k, v in table.items() if not isinstance(v, dict)]
-            auth = ", ".join(f"{k} = {json.dumps(v)}" for k, v in table["auth"].items())
-            lines += [f"auth = {{ {auth} }}", ""]
+            lines += [_assign(k, v) for k, v in table.items() if not isinstance(v, Mapping)]
+            lines += [_assign(k, v) for k, v in table.items() if isinstance(v, Mapping)]
+            lines.append("")
         return "\n".join(lines)
 
 
 def _assign(key: str, value: Any) -> str:
-    return f"{key} = {json.dumps(value)}"
+    return f"{_key(key)} = {_value(value)}"
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key)
+
+
+def _value(value: Any) -> str:
+    """A TOML value: mappings as inline tables, sequences as arrays, scalars as JSON spells them
+    (a JSON string is a TOML basic string)."""
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(_assign(k, v) for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return json.dumps(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -23,7 +24,8 @@ from starlette.routing import Route
 
 from connectors.identifiers import IdentifierKind
 from simulators.faults import SimState
-from simulators.layout import PRISONS
+from simulators.layout import PRISONS, SystemSpec
+from simulators.plugin import SimulatedApp
 from simulators.stores import PrisonerRecord, SystemStore
 
 log = logging.getLogger(__name__)
@@ -373,3 +375,18 @@ HANDLERS: dict[str, Handler] = {
     "GetAlerts": _single(_alerts),
     "GetAlertsBatch": _batch("offenderAlerts", _alerts),
 }
+
+
+@dataclass(frozen=True)
+class PrisonSimulator:
+    """The ``soap-prison`` simulator plugin: no authentication."""
+
+    dialect: str = "soap-prison"
+    kind: str = "CUSTODY"
+    systems: tuple[SystemSpec, ...] = ()
+
+    def create(self, store: SystemStore, state: SimState, base_url: str) -> SimulatedApp:
+        return SimulatedApp(create_prison_app(store, state), {"auth": {"type": "none"}})
+
+
+SIMULATOR = PrisonSimulator()
