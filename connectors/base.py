@@ -1,9 +1,24 @@
 """The connector contract: a small async interface that every regional dialect implements.
 
-A connector only fetches and maps. Caching, authorisation, merging and deadlines belong to the
-gateway. Batch methods take many keys and return one result per key, in order, where a
-:class:`ConnectorError` instance fails only its own key (the DataLoader shape). A failure of the
-whole call (region down) is raised instead.
+A connector only fetches and maps. Caching, authorisation, merging, retries, deadlines and batch
+splitting belong to the gateway. Batch methods take many keys (never more than the connector's
+:attr:`Connector.batch_limit`) and return one result per key, in order (the DataLoader shape); a
+key no record answers is an empty list, never an error.
+
+**Per-key versus whole-call failure**, the one rule every dialect follows:
+
+- the call **raises** a :class:`ConnectorError` when the region could not answer the call: it was
+  unreachable, timed out, answered 5xx/429, refused the credentials or the request, or sent a reply
+  that cannot be read as a whole (not JSON/XML, wrong shape, wrong number of results);
+- a key **fails alone** (a :class:`ConnectorError` in its slot) when the region answered the call
+  but that key's part of the answer was bad (a record that does not map, a per-key error code);
+- when the connector makes several upstream calls for one call (one per key or per chunk) and
+  *every* one of them failed with the same unavailability, that is a whole-call failure: raise it
+  (:func:`connectors.batching.fan_out` does this).
+
+The gateway's pipeline counts a raised error against the region's health and breaker and may
+retry it; per-key errors are shown against their keys only. A connector never lets a foreign
+exception (httpx, zeep, lxml, json) out: see :mod:`connectors.errors`.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ import httpx
 from connectors.config import RegionConfig
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier, IdentifierKind, format_cro, format_pnc
+from connectors.options import ConnectorOptions, parse_options
 from connectors.records import (
     Alert,
     CustodyEpisode,
@@ -31,6 +47,7 @@ from connectors.records import (
 
 T = TypeVar("T")
 BatchResult = Sequence[T | ConnectorError]
+"""One result per key, in order: its value, or the :class:`ConnectorError` failing it alone."""
 
 
 class Capability(StrEnum):
@@ -59,20 +76,36 @@ class Connector:
     """Base class of every dialect. Subclasses override the operations they support.
 
     ``capabilities`` and ``identifier_kinds`` tell the gateway which calls make sense for this
-    region; calling anything else raises ``NotImplementedError``.
+    region. Every declared capability must be overridden (checked when the connectors are built,
+    :mod:`connectors.registry`); the base methods raise ``NotImplementedError``.
+
+    ``Options`` is the dialect's typed ``options`` table (:mod:`connectors.options`), validated in
+    ``__init__`` (so at start-up) into ``self.options``. ``max_batch`` is the most keys one batch
+    call may take (None: no limit); a region's ``options.max_batch`` overrides it, and the gateway
+    splits larger calls, so a connector never sees more keys than :attr:`batch_limit`.
     """
 
     dialect: ClassVar[str] = ""
     kinds: ClassVar[frozenset[SystemKind]] = frozenset(SystemKind)
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     identifier_kinds: ClassVar[frozenset[IdentifierKind]] = frozenset()
+    Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
+    max_batch: ClassVar[int | None] = None
+    options: ConnectorOptions
 
     def __init__(
         self, config: RegionConfig, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.config = config
         self.region = config.name
+        self.options = parse_options(type(self).Options, config.name, config.options)
         self._transport = transport
+
+    @property
+    def batch_limit(self) -> int | None:
+        """The most keys one batch call receives: ``options.max_batch``, else ``max_batch``."""
+        override = self.options.max_batch
+        return override if override is not None else self.max_batch
 
     async def start(self) -> None:
         """Prepare for calls (load a WSDL, open clients). Called once before the first call."""

@@ -11,7 +11,12 @@ concurrency = 8                  # parallel upstream calls at most
 auth = { type = "none" }         # none | api_key | oauth2
 max_reply_bytes = 8388608        # largest reply accepted, on the wire and decompressed
 cache_ttl = { default = 60, search_people = 30 }  # seconds fresh, per operation (gateway cache)
+options = { max_batch = 50 }     # the dialect's own options, typed by its Options class
 ```
+
+``options`` is checked against the dialect's ``Options`` model (:mod:`connectors.options`) when
+the connectors are built: unknown keys and wrong types are refused, naming the key; secret options
+are references only. The raw table never shows in a ``repr``.
 
 A secret (``auth.api_key``, ``auth.client_secret``) may be written in place or, better, by
 reference, resolved once at start-up: ``api_key = { env = "NAME" }`` reads the environment variable
@@ -113,7 +118,7 @@ class RegionConfig:
     timeout: float = 2.0
     concurrency: int = 8
     auth: AuthConfig = field(default_factory=AuthConfig)
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)  # see Connector.Options
     max_reply_bytes: int = 8 * 1024 * 1024
     cache_ttl: Mapping[str, float] = field(default_factory=dict)  # operation or "default" -> s
 

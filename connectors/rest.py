@@ -225,14 +225,6 @@ class RestProbationConnector(Connector):
             )
         return self._client
 
-    def _option(self, key: str, default: int) -> int:
-        value = self.config.options.get(key, default)
-        return (
-            value
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0
-            else default
-        )
-
     async def _call(
         self,
         method: str,

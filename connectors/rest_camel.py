@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import ClassVar, TypeVar
+
+from pydantic import PositiveInt
 
 from connectors.base import BatchResult, PersonSearch
 from connectors.batching import fan_out
 from connectors.budget import spend_page
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier
+from connectors.options import ConnectorOptions
 from connectors.payload import Payload, each, per_key
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
 from connectors.rest import RestProbationConnector, mapped_payload_errors
@@ -36,10 +39,19 @@ R = TypeVar("R")
 OFFENDERS = "/api/v1/offenders"
 
 
+class CamelOptions(ConnectorOptions):
+    """``page_size``: people per search page; ``batch_size``: keys per batch HTTP call."""
+
+    page_size: PositiveInt = 50
+    batch_size: PositiveInt = 100
+
+
 class CamelProbationConnector(RestProbationConnector):
     """A probation region speaking the modern, nDelius-like camelCase dialect."""
 
     dialect = "rest-camel"
+    Options: ClassVar[type[CamelOptions]] = CamelOptions
+    options: CamelOptions
 
     async def find_by_identifiers(
         self, identifiers: Sequence[Identifier]
@@ -56,7 +68,7 @@ class CamelProbationConnector(RestProbationConnector):
         return await self._batched(identifiers, chunk_call)
 
     async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
-        size = min(self._option("page_size", 50), query.limit)
+        size = min(self.options.page_size, query.limit)
         params = {"surname": query.surname}
         if query.forename:
             params["forename"] = query.forename
@@ -109,7 +121,7 @@ class CamelProbationConnector(RestProbationConnector):
         self, keys: Sequence[K], call: Callable[[Sequence[K]], Awaitable[list[T]]]
     ) -> list[T | ConnectorError]:
         """Chunk the keys, call once per chunk, and spread the results (or a chunk's error)."""
-        size = self._option("batch_size", 100)
+        size = self.options.batch_size
         chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
         outcomes = await fan_out(chunks, call, self.config.concurrency)
         results: list[T | ConnectorError] = []

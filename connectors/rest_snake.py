@@ -9,10 +9,11 @@ request's page budget (:mod:`connectors.budget`); ``MAX_PAGES`` also bounds one 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import PositiveInt
 
 from connectors.base import BatchResult, PersonSearch
 from connectors.batching import fan_out
@@ -25,6 +26,7 @@ from connectors.errors import (
     UpstreamRejected,
 )
 from connectors.identifiers import Identifier
+from connectors.options import ConnectorOptions
 from connectors.payload import Payload, each
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
 from connectors.rest import RestProbationConnector, mapped_payload_errors
@@ -48,10 +50,18 @@ _ERRORS: dict[str, tuple[type[ConnectorError], str]] = {
 }
 
 
+class SnakeOptions(ConnectorOptions):
+    """``page_size``: people per search page (``LIMIT``)."""
+
+    page_size: PositiveInt = 25
+
+
 class SnakeProbationConnector(RestProbationConnector):
     """A probation region speaking the older UPPER_SNAKE dialect, one person per call."""
 
     dialect = "rest-snake"
+    Options: ClassVar[type[SnakeOptions]] = SnakeOptions
+    options: SnakeOptions
 
     async def find_by_identifiers(
         self, identifiers: Sequence[Identifier]
@@ -100,7 +110,7 @@ class SnakeProbationConnector(RestProbationConnector):
 
     async def _pages(self, params: Mapping[str, str], limit: int | None) -> list[PersonRecord]:
         """Follow ``NEXT`` links from the first page until exhausted or ``limit`` people found."""
-        size = self._option("page_size", 25)
+        size = self.options.page_size
         if limit is not None:
             size = min(size, limit)
         url = OFFENDERS

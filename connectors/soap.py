@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import zeep
@@ -42,6 +42,7 @@ from connectors.errors import (
 )
 from connectors.http import build_http_client, error_for_status, mapped_http_errors
 from connectors.identifiers import Identifier, IdentifierKind
+from connectors.options import ConnectorOptions
 from connectors.payload import Payload, PayloadError, per_key
 from connectors.records import Alert, CustodyEpisode, Movement, PersonRecord, SystemKind
 from connectors.soap_transport import fetch_documents, load_client
@@ -139,6 +140,8 @@ class SoapPrisonConnector(Connector):
         }
     )
     identifier_kinds = frozenset({IdentifierKind.NOMS, IdentifierKind.PNC, IdentifierKind.CRO})
+    Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions  # max_batch only
+    max_batch: ClassVar[int | None] = MAX_BATCH
 
     def __init__(
         self, config: RegionConfig, *, transport: httpx.AsyncBaseTransport | None = None
@@ -148,7 +151,7 @@ class SoapPrisonConnector(Connector):
             raise ConfigurationError(
                 f"regions.{config.name}.auth.type: soap-prison needs none or api_key"
             )
-        self._max_batch = int(config.options.get("max_batch", MAX_BATCH))
+        self._max_batch = self.batch_limit or MAX_BATCH
         self._starting: asyncio.Future[None] | None = None
         self._http: httpx.AsyncClient | None = None
         self._service: Any = None

@@ -1,8 +1,8 @@
 """The pipeline every upstream call goes through, assembled in one place.
 
 ```
-deadline → cache → fail-fast → single-flight → observe → breaker → retry → concurrency
-         → connector
+deadline → cache → fail-fast → single-flight → observe → breaker → retry → split
+         → concurrency → connector
 ```
 
 - **deadline**: the request's remaining budget bounds the whole call, retries included;
@@ -17,6 +17,7 @@ deadline → cache → fail-fast → single-flight → observe → breaker → r
   beside observe;
 - **breaker**: a region that keeps failing is failed fast until a trial call succeeds;
 - **retry**: retryable failures of these idempotent reads are tried again within the deadline;
+- **split**: a call larger than the connector's ``batch_limit`` becomes several, joined in order;
 - **concurrency limit**: at most ``concurrency`` calls in flight per region;
 - **connector**: one attempt, its total time bounded by the region's timeout.
 
@@ -42,6 +43,7 @@ from gateway.pipeline.failfast import FailFastStage
 from gateway.pipeline.observe import CallObserver, ObserveStage
 from gateway.pipeline.retry import RetryStage
 from gateway.pipeline.singleflight import SingleFlightStage
+from gateway.pipeline.split import SplitStage
 from gateway.pipeline.tracing import BatchTracingStage, SpanCacheRecorder, TracingStage
 from gateway.settings import GatewaySettings
 
@@ -60,6 +62,7 @@ def pipeline_stages(
     stage's hits and misses go there; the tracing stages only with a ``tracer``)."""
     ttls = {name: c.config.cache_ttl for name, c in connectors.items()}
     limits = {name: c.config.concurrency for name, c in connectors.items()}
+    batch_limits = {name: c.batch_limit for name, c in connectors.items()}
     traced = [Stage(TracingStage, {"tracer": tracer})] if tracer else []
     if tracer:
         cache_recorder = SpanCacheRecorder(cache_recorder)  # the batch span gets the counts
@@ -76,6 +79,7 @@ def pipeline_stages(
         *traced,
         Stage(BreakerStage, {"breakers": breakers}),
         Stage(RetryStage, {"settings": settings.resilience}),
+        Stage(SplitStage, {"limits": batch_limits}),
         Stage(ConcurrencyStage, {"limits": limits}),
     ]
 
