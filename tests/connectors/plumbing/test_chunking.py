@@ -107,7 +107,8 @@ async def test_per_key_errors_returned_by_a_chunk_count_towards_the_rule() -> No
 
 async def test_a_chunk_answering_the_wrong_number_of_results_fails_its_keys() -> None:
     async def call(chunk: Sequence[str]) -> list[str | ConnectorError]:
-        return list(chunk)[:-1] if "K0" in chunk else list(chunk)
+        answers: list[str | ConnectorError] = list(chunk)
+        return answers[:-1] if "K0" in chunk else answers
 
     results = await call_in_chunks("r", KEYS[:4], call, size=2, limit=1)
     assert isinstance(results[0], UpstreamInvalid) and results[0] is results[1]
