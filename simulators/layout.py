@@ -46,6 +46,10 @@ PROBATION_REGIONS: dict[str, str] = {
 KINDS = ("CUSTODY", "PROBATION")
 
 
+class LayoutError(ValueError):
+    """A system cannot join the estate (the message names it)."""
+
+
 @dataclass(frozen=True)
 class SystemSpec:
     """One simulated regional system."""
@@ -126,7 +130,7 @@ SYSTEMS: tuple[SystemSpec, ...] = (
 def estate_systems(extra: Sequence[SystemSpec] = ()) -> tuple[SystemSpec, ...]:
     """The default systems, less the locations ``extra`` systems take over, then ``extra``.
 
-    Raises ValueError naming the system when an extra system's name is taken, its kind is
+    Raises LayoutError naming the system when an extra system's name is taken, its kind is
     unknown, or it lists a location that is not a prison (CUSTODY) or probation region
     (PROBATION) of the estate, or one another extra system already took.
     """
@@ -135,19 +139,19 @@ def estate_systems(extra: Sequence[SystemSpec] = ()) -> tuple[SystemSpec, ...]:
     for spec in extra:
         where = f"system {spec.name!r}"
         if spec.name in names:
-            raise ValueError(f"{where}: the estate already has a system of that name")
+            raise LayoutError(f"{where}: the estate already has a system of that name")
         names.add(spec.name)
         if spec.kind not in KINDS:
-            raise ValueError(f"{where}: kind {spec.kind!r} is not one of {', '.join(KINDS)}")
+            raise LayoutError(f"{where}: kind {spec.kind!r} is not one of {', '.join(KINDS)}")
         known = PRISONS if spec.kind == "CUSTODY" else PROBATION_REGIONS
         for location in spec.locations:
             if location not in known:
-                raise ValueError(
+                raise LayoutError(
                     f"{where}: {location!r} is not a {spec.kind.lower()} location of the estate "
                     f"(known: {', '.join(known)})"
                 )
             if location in taken:
-                raise ValueError(f"{where}: {location!r} is taken by {taken[location]!r}")
+                raise LayoutError(f"{where}: {location!r} is taken by {taken[location]!r}")
             taken[location] = spec.name
     kept = tuple(
         replace(spec, locations=tuple(loc for loc in spec.locations if loc not in taken))

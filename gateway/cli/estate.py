@@ -10,6 +10,7 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,13 +73,21 @@ def example_person(person: TruePerson) -> ExamplePerson:
     return ExamplePerson(identifier, name, person.date_of_birth.isoformat())
 
 
-def start_estate(people: int, seed: int, config: Path, base_port: int) -> RunningEstate:
-    """Start the estate and write its config (credentials and the id key: owner-only)."""
+def start_estate(
+    people: int, seed: int, config: Path, base_port: int, extra_systems: Sequence[str] = ()
+) -> RunningEstate:
+    """Start the estate and write its config (credentials and the id key: owner-only);
+    ``extra_systems``: systems installed simulator plugins declare, by name."""
+    from simulators.layout import LayoutError
+    from simulators.plugin import SimulatorError
     from simulators.population import generate_estate
     from simulators.runner import RunningEstate
 
-    estate = generate_estate(seed=seed, people=people)
-    running = RunningEstate(estate, base_port=base_port).start()
+    try:
+        estate = generate_estate(seed=seed, people=people, extra_systems=extra_systems)
+        running = RunningEstate(estate, base_port=base_port).start()
+    except (SimulatorError, LayoutError) as exc:  # a plugin or an extra system that cannot run
+        sys.exit(f"offender-graph: {exc}")
     if not config.parent.exists() or config.parent == DEFAULT_CONFIG.parent:
         config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         config.parent.chmod(0o700)  # var/: the demo's config and anything else written there
@@ -92,7 +101,7 @@ def demo(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with_estate_defaults(args)
     ensure_port_free(args.host, args.port)
-    running = start_estate(args.people, args.seed, args.config, args.base_port)
+    running = start_estate(args.people, args.seed, args.config, args.base_port, args.extra_system)
     try:
         settings = load_settings(args.config)
         examples = example_people(running.estate)
@@ -120,7 +129,7 @@ def demo(args: argparse.Namespace) -> None:
 
 def simulate(args: argparse.Namespace) -> None:
     with_estate_defaults(args)
-    running = start_estate(args.people, args.seed, args.config, args.base_port)
+    running = start_estate(args.people, args.seed, args.config, args.base_port, args.extra_system)
     print(f"Simulated estate: {len(running.estate.people)} people, config in {args.config}")
     for name, system in running.systems.items():
         print(f"  {name:<18} {system.store.dialect:<12} {system.url}")
@@ -161,6 +170,13 @@ def register(commands: Any) -> None:
         config_option(sub, "where to write the estate's config (owner-only)")
         sub.add_argument(
             "--base-port", type=port, default=0, help="first port of the systems (0: any free)"
+        )
+        sub.add_argument(
+            "--extra-system",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="add a system an installed simulator plugin declares (repeatable)",
         )
         if name == "demo":
             listen_options(sub)
