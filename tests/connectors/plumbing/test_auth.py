@@ -212,8 +212,8 @@ def test_auth_for_builds_the_configured_strategy() -> None:
 
 
 def envelope(wsse: object) -> etree._Element:
-    soap = zeep.Client(str(WSDL), wsse=wsse)
-    message: etree._Element = soap.create_message(
+    soap = zeep.Client(str(WSDL), wsse=wsse)  # type: ignore[no-untyped-call]
+    message: etree._Element = soap.create_message(  # type: ignore[no-untyped-call]
         soap.service, "FindOffender", identifierType="NOMS", value="A1234BC"
     )
     return message
