@@ -1,7 +1,18 @@
 """Domain records: what connectors return. Plain frozen dataclasses that know nothing of GraphQL.
 
-Every record carries the ``region`` (config name of the system it came from) and the ``local_id``
-of the person in that system, so the gateway can always say where a fact came from.
+Every record carries the ``region`` (config name of the system it came from, i.e.
+``Connector.region``, never a value from the payload) and the ``local_id`` of the person in that
+system (the key of ``custody_for`` & co.), so the gateway can always say where a fact came from.
+
+Who computes what: a field is **upstream** when the connector copies the region's own value
+(mapping only the spelling: dates to :class:`~datetime.date`, codes to the enums here), and
+**connector** when the connector derives it. Flags such as ``active`` and
+``responsible_officer`` are always the region's own, as of the moment it answered (its "today"):
+a connector never recomputes them from dates, and the gateway never second-guesses them.
+Identifiers are canonical (:mod:`connectors.identifiers`): PNC long form ``YYYY/NNNNNNNC``, CRO
+``NNNNNN/YYC``, both with a valid check character; a value that does not parse is dropped, never
+guessed. Dates are the region's calendar dates (no time zone); ``None`` means the region holds
+none. The field-by-field table is in ``docs/connectors.md`` ("Record semantics").
 """
 
 from __future__ import annotations
@@ -22,16 +33,23 @@ class SystemKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PersonName:
-    """A name as one system spells it."""
+    """A name as one system spells it (upstream, trimmed; case as the region writes it)."""
 
     forename: str
     surname: str
-    middle_names: str | None = None
+    middle_names: str | None = None  # space-separated, None when the region holds none
 
 
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
-    """One system's slice of a person: the local record and the identifiers it carries."""
+    """One system's slice of a person: the local record and the identifiers it carries.
+
+    ``local_id``: the region's own key of the person (NOMS number in a prison system, CRN in a
+    probation one), as given to ``custody_for`` & co. ``identifiers``: every strong identifier
+    the record carries (its own key included), canonical, each kind at most once; the gateway
+    links records across regions through them and follows only those asked for. ``name``: the
+    region's primary name; ``aliases``: its other names (search matches them too). Upstream.
+    """
 
     region: str
     local_id: str
@@ -39,12 +57,15 @@ class PersonRecord:
     name: PersonName
     date_of_birth: date | None
     aliases: tuple[PersonName, ...] = ()
-    gender: str | None = None
+    gender: str | None = None  # the region's code or word, as it writes it
 
 
 @dataclass(frozen=True, slots=True)
 class SentenceDates:
-    """Key dates of a custodial sentence (docs/domain.md): SSD, SED, CRD, LED, actual release."""
+    """Key dates of a custodial sentence (docs/domain.md), upstream, as the prison system has
+    calculated them (it recalculates on recall or a new sentence; the connector never does):
+    sentence start (SSD), sentence expiry (SED), conditional release (CRD), licence expiry (LED)
+    and the actual release date once released."""
 
     sentence_start: date | None = None
     sentence_expiry: date | None = None
@@ -63,7 +84,16 @@ class InOutStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CustodyEpisode:
-    """One booking (custody term) in one prison system."""
+    """One booking (custody term) in one prison system. Upstream, every field.
+
+    ``booking_id``: the system's numeric id of the term; ``book_number``: its printed number.
+    ``active``: the system's own flag that the booking is open now (status ``ACTIVE IN`` or
+    ``ACTIVE OUT``: the person is this system's prisoner, inside or out at court, hospital or on
+    temporary absence), as of the moment it answered; an active booking makes the person
+    ``IN_CUSTODY`` whatever other regions say. ``in_out_status``: where they are now.
+    ``prison_id``/``prison_name``: the establishment holding (or last holding) the booking.
+    ``start_date``: reception; ``end_date``: release or transfer out, None while open.
+    """
 
     region: str
     local_id: str
@@ -83,7 +113,9 @@ class CustodyEpisode:
 
 @dataclass(frozen=True, slots=True)
 class Movement:
-    """One movement recorded by a prison system."""
+    """One movement recorded by a prison system (upstream): ``occurred_on`` its date,
+    ``from_location``/``to_location`` prison ids or a special location (``OUT``, ``TRN``, a court),
+    None when the system records none."""
 
     region: str
     local_id: str
@@ -105,7 +137,14 @@ class SupervisionKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SupervisionEpisode:
-    """One period of supervision held by one probation system."""
+    """One period of supervision held by one probation system. Upstream, every field.
+
+    ``episode_id``: the system's id of the order or licence. ``probation_region``: the region
+    code of the probation area managing it (``N07``), not the gateway's region name. ``active``:
+    the system's own flag that supervision is running now (started, not terminated or expired),
+    as of the moment it answered; the latest-starting active episode gives the person's status.
+    ``end_date``: actual or expected end, None if the system holds none. ``tier``: e.g. ``D2``.
+    """
 
     region: str
     local_id: str
@@ -128,7 +167,15 @@ class ManagerRole(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OffenderManager:
-    """A prison (POM) or community (COM) offender manager allocated by a probation system."""
+    """A prison (POM) or community (COM) offender manager allocated by a probation system.
+
+    Upstream, except ``allocated``. ``staff_code``: the manager's code (``CHSE755``); a code
+    ending in ``U`` is the placeholder of a case awaiting allocation (names then None).
+    ``responsible_officer``: the system's own flag that this manager holds end-to-end
+    responsibility for the case now; at most one per case in one system; if regions disagree the
+    gateway takes the latest ``allocated_on``. ``allocated_on``: when this manager was allocated.
+    ``team``, ``probation_delivery_unit``, ``probation_region``: codes where the manager works.
+    """
 
     region: str
     local_id: str
@@ -144,7 +191,8 @@ class OffenderManager:
 
     @property
     def allocated(self) -> bool:
-        """A staff code ending in U is the placeholder for an unallocated case."""
+        """Whether a real manager is allocated: computed here (by the contract, not the connector
+        or the region) from ``staff_code``; a code ending in U is the unallocated placeholder."""
         return not self.staff_code.endswith("U")
 
 
@@ -157,7 +205,13 @@ class AlertSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A risk flag: a prison alert (type/code) or a probation registration (MAPPA, RoSH, ...)."""
+    """A risk flag: a prison alert (type/code) or a probation registration (MAPPA, RoSH, ...).
+
+    Upstream, every field except ``source`` (set by the connector from what the system is).
+    ``active``: the system's own flag that the flag is in force now (not expired or
+    deregistered), as of the moment it answered. ``level``/``category``: MAPPA level and
+    category (0-3) or RoSH level, when the registration has them.
+    """
 
     region: str
     local_id: str

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from connectors.base import Connector
 from connectors.config import ConfigProblems, collect
 from connectors.errors import ConfigurationError
-from connectors.registry import available_dialects
+from connectors.registry import available_dialects, check_dialect
 from gateway.cache_store import build_store
 from gateway.http_stack import cors_origins
 from gateway.ids import OffenderIds
@@ -39,7 +40,8 @@ def check_config(path: Path) -> GatewaySettings:
 def dialect_problems(
     settings: GatewaySettings, dialects: Mapping[str, type[Connector]]
 ) -> list[str]:
-    """A region whose dialect is not installed, or does not serve the region's kind."""
+    """A region whose dialect is not installed, does not serve the region's kind, declares a
+    capability it does not implement, or refuses the region's ``options``."""
     problems: list[str] = []
     for region in settings.regions:
         where = f"regions.{region.name}"
@@ -49,6 +51,8 @@ def dialect_problems(
             problems.append(f"{where}.dialect: no dialect of that name; installed: {installed}")
         elif region.kind not in cls.kinds:
             problems.append(f"{where}.kind: dialect {region.dialect} does not serve {region.kind}")
+        else:
+            collect(problems, partial(check_dialect, region, cls), None)
     return problems
 
 
