@@ -17,6 +17,7 @@ import pytest
 
 import simulators.plugin
 from gateway.cli import main
+from gateway.cli.estate import start_estate
 from simulators.layout import SYSTEMS, LayoutError, SystemSpec, estate_systems
 from simulators.plugin import (
     ENTRY_POINT_GROUP,
@@ -312,3 +313,17 @@ def test_simulate_with_an_undeclared_system_exits_with_one_line(
     assert str(caught.value).startswith("offender-graph: no simulator plugin declares")
     assert "'nowhere'" in str(caught.value)
     assert not config.exists()
+
+
+def test_simulate_writes_the_extra_system_into_the_config(with_fake: None, tmp_path: Path) -> None:
+    config = tmp_path / "estate.toml"
+    running = start_estate(100, 42, config, 0, ["probation-kent"])
+    try:
+        regions = tomllib.loads(config.read_text(encoding="utf-8"))["regions"]
+        assert list(regions) == [*(row[0] for row in SYSTEMS_BEFORE), "probation-kent"]
+        assert regions == running.region_tables()
+        kent = regions["probation-kent"]
+        headers = {kent["auth"]["header"]: kent["auth"]["api_key"]}
+        assert httpx.get(kent["base_url"] + "cases", headers=headers, timeout=5).status_code == 200
+    finally:
+        running.stop()
