@@ -1,12 +1,16 @@
 """Batch calls in chunks, with the one rule for per-key versus whole-call failure.
 
 :func:`call_in_chunks` splits the keys into chunks of at most ``size``, calls each chunk (at most
-``limit`` at once) and joins the answers back in key order, one per key. The rule:
+``limit`` at once) and joins the answers back in key order, one per key. The rule (the contract's
+per-key versus whole-call rule, :mod:`connectors.base`):
 
-- a chunk call that raises a :class:`ConnectorError` fails only its own keys (each gets the error);
-  a chunk call may also fail single keys by returning an error in that key's place;
-- but when *every* key of every chunk failed with :class:`RegionUnavailable` (a timeout included),
-  the region is down: that error is raised for the whole call.
+- a chunk call that raises a :class:`ConnectorError` fails only its own keys (each gets the error)
+  while another chunk answered; a chunk call may also fail single keys by returning an error in
+  that key's place;
+- but when *no* chunk answered and every one raised the same kind of error (one chunk: the call
+  was not split), or every key of every chunk failed with :class:`RegionUnavailable` (a timeout
+  included), the region could not answer the call: that error is raised for the whole call. So a
+  region that is down, or answers garbage to every call, is seen as failing, not as UP.
 
 ```python
 async def fetch(chunk: Sequence[str]) -> Sequence[list[Alert] | ConnectorError]:
@@ -62,23 +66,34 @@ async def call_in_chunks(
     """One result per key, in order, from ``call`` on chunks of at most ``size`` keys.
 
     At most ``limit`` chunk calls run at once. A chunk answering a different number of results
-    than it has keys fails its keys with :class:`UpstreamInvalid`. No keys: no call.
+    than it has keys raised :class:`UpstreamInvalid`, for the rule. No keys: no call.
     """
     parts = chunks(keys, size)
     semaphore = asyncio.Semaphore(max(1, limit))
 
-    async def one(part: Sequence[K]) -> Sequence[T | ConnectorError]:
+    async def one(part: Sequence[K]) -> Sequence[T | ConnectorError] | ConnectorError:
+        """The chunk's results, or the error its call raised."""
         async with semaphore:
             try:
                 answers = await call(part)
             except ConnectorError as exc:
-                return [exc] * len(part)
+                return exc
         if len(answers) != len(part):
-            error = UpstreamInvalid(
+            return UpstreamInvalid(
                 region, f"batch reply has {len(answers)} results for {len(part)} keys"
             )
-            return [error] * len(part)
         return answers
 
     answered = await asyncio.gather(*(one(part) for part in parts))
-    return raise_if_all_unavailable([result for part in answered for result in part])
+    raised = [outcome for outcome in answered if isinstance(outcome, ConnectorError)]
+    if raised and len(raised) == len(parts) and len({type(error) for error in raised}) == 1:
+        raise raised[0]
+    return raise_if_all_unavailable(
+        [
+            result
+            for part, outcome in zip(parts, answered, strict=True)
+            for result in (
+                [outcome] * len(part) if isinstance(outcome, ConnectorError) else outcome
+            )
+        ]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from pathlib import Path
 
 import httpx
@@ -239,3 +240,22 @@ def test_ws_security_username_token_with_password_digest() -> None:
     assert token.find(f"{{{WSSE}}}Nonce") is not None
     assert SECRET.encode() not in etree.tostring(root)
     assert len(base64.b64decode(password.text)) == 20  # a SHA-1 digest
+
+
+async def test_no_secret_in_any_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    server = TokenServer()
+    refusing = httpx.MockTransport(lambda request: httpx.Response(401))
+    caplog.set_level(logging.DEBUG)
+    async with client(httpx.MockTransport(server), oauth()) as http:
+        await http.get("/a")
+    async with client(refusing, oauth()) as http:
+        with pytest.raises(UpstreamAuthFailed):
+            await http.get("/a")
+    for strategy in (ApiKeyAuth("X-Api-Key", SECRET), BasicAuth("gw", SECRET)):
+        async with client(refusing, strategy) as http:
+            await http.get("/a")
+    assert caplog.records  # httpx logged every request
+    encoded = base64.b64encode(f"gw:{SECRET}".encode()).decode()
+    for record in caplog.records:
+        line = record.getMessage()
+        assert SECRET not in line and encoded not in line

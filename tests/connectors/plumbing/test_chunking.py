@@ -81,13 +81,23 @@ async def test_every_key_unavailable_raises_for_the_whole_call() -> None:
         await call_in_chunks("r", KEYS, call, size=3, limit=2)
 
 
-async def test_a_single_failing_chunk_with_another_error_stays_per_key() -> None:
-    error = UpstreamRejected("r", "no")
+@pytest.mark.parametrize("size", [10, 3])
+async def test_every_chunk_failing_alike_raises_for_the_whole_call(size: int) -> None:
+    async def call(chunk: Sequence[str]) -> list[str | ConnectorError]:
+        raise UpstreamInvalid("r", "garbage")  # a region answering garbage to every call
+
+    with pytest.raises(UpstreamInvalid, match="garbage"):
+        await call_in_chunks("r", KEYS, call, size=size, limit=2)
+
+
+async def test_chunks_failing_differently_stay_per_key() -> None:
+    rejected, invalid = UpstreamRejected("r", "no"), UpstreamInvalid("r", "bad")
 
     async def call(chunk: Sequence[str]) -> list[str | ConnectorError]:
-        raise error
+        raise rejected if "K0" in chunk else invalid
 
-    assert await call_in_chunks("r", KEYS[:2], call, size=5, limit=1) == [error, error]
+    results = await call_in_chunks("r", KEYS[:4], call, size=2, limit=1)
+    assert results == [rejected, rejected, invalid, invalid]
 
 
 async def test_per_key_errors_returned_by_a_chunk_count_towards_the_rule() -> None:
@@ -106,6 +116,8 @@ async def test_per_key_errors_returned_by_a_chunk_count_towards_the_rule() -> No
 
 
 async def test_a_chunk_answering_the_wrong_number_of_results_fails_its_keys() -> None:
+    """Another chunk answered, so only the bad chunk's keys fail."""
+
     async def call(chunk: Sequence[str]) -> list[str | ConnectorError]:
         answers: list[str | ConnectorError] = list(chunk)
         return answers[:-1] if "K0" in chunk else answers
