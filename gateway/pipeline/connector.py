@@ -2,7 +2,8 @@
 
 Each attempt may take the region's own ``timeout`` as a *total* time (not per read), and never
 more than the request has left, so a region that trickles its reply is cut on time. The
-request's page budget is put in force for the connector's paginators.
+request's page budget is put in force for the connector's paginators. The split stage before it
+(``split.py``) keeps every call within the connector's ``batch_limit``.
 """
 
 from __future__ import annotations
