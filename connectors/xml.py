@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Mapping
+from typing import Literal, overload
 
 import httpx
 from lxml import etree
@@ -99,6 +100,30 @@ class XmlHttpConnector(Connector):
 
     async def aclose(self) -> None:
         await self.session.aclose()
+
+    @overload
+    async def xml(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        not_found: Literal[False] = False,
+    ) -> etree._Element: ...
+
+    @overload
+    async def xml(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        not_found: Literal[True],
+    ) -> etree._Element | None: ...
 
     async def xml(
         self,

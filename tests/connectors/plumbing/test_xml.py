@@ -170,7 +170,7 @@ async def test_the_base_sends_with_auth_and_parses_in_the_declared_charset() -> 
     connector = north(httpx.MockTransport(handle))
     await connector.start()
     root = await connector.xml("GET", "cases/1", params={"full": "Y"})
-    assert root is not None and text(root, "Forename") == "Zoë"
+    assert text(root, "Forename") == "Zoë"
     assert await connector.xml("GET", "cases/gone", not_found=True) is None
     with pytest.raises(UpstreamRejected, match="HTTP 404"):
         await connector.xml("GET", "cases/gone")
