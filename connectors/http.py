@@ -12,7 +12,6 @@ every request, when the gateway traces (OpenTelemetry's API alone: a no-op witho
 
 from __future__ import annotations
 
-import logging
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Protocol
@@ -23,8 +22,6 @@ from opentelemetry.propagate import inject
 from connectors.boundaries import http_boundary, status_error
 from connectors.config import RegionConfig
 from connectors.errors import ConnectorError, RegionUnavailable, UpstreamInvalid
-
-log = logging.getLogger(__name__)
 
 ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the capped reader inflates
 INFLATE_STEP = 64 * 1024  # bytes inflated at most per step
@@ -190,7 +187,9 @@ async def send(
     content: bytes | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
-    """Send one request and read its whole (capped) reply; any failure is a ConnectorError."""
+    """Send one request and read its whole (capped) reply. httpx and socket failures are
+    connector errors (:func:`connectors.boundaries.http_boundary`); anything else is a bug and
+    propagates as itself."""
     exchange = Exchange()
     try:
         with http_boundary(region, exchange.reused):
@@ -204,11 +203,5 @@ async def send(
                 extensions={"trace": exchange},
             )
             return await client.send(request)
-    except ConnectorError:
-        raise
-    except OSError as exc:
+    except OSError as exc:  # a socket error a transport let through unwrapped
         raise RegionUnavailable(region, "region could not be reached") from exc
-    except Exception as exc:
-        # Its message may hold the URL, and so an identifier: the type and frames only.
-        log.warning("region %s: unexpected failure sending a request", region, exc_info=exc)
-        raise UpstreamInvalid(region, "region answered in a way the gateway cannot use") from exc

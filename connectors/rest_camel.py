@@ -1,27 +1,28 @@
 """The rest-camel probation dialect: OAuth2, camelCase JSON, batch endpoints, page/size paging.
 
-One HTTP call serves a whole batch (chunked at ``options.batch_size``, default 100 keys, the chunks
-run in parallel under ``config.concurrency``); search pages by ``options.page_size`` (default 50),
-each page spent from the request's page budget (:mod:`connectors.budget`).
+A batch is one ``POST`` per chunk of at most :attr:`~connectors.base.Connector.batch_limit` keys
+(``max_batch``, default 100; ``batch_size`` is its older name), the chunks run under
+``config.concurrency``; search reads pages of ``options.page_size`` (default 50).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import ClassVar, TypeVar
 
 from pydantic import PositiveInt
 
 from connectors.base import BatchResult, PersonSearch
-from connectors.batching import fan_out
-from connectors.budget import spend_page
+from connectors.boundaries import payload_boundary
+from connectors.chunking import ChunkCall, call_in_chunks
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier
 from connectors.options import ConnectorOptions
+from connectors.paging import Page, collect, page_size_pages
 from connectors.payload import Payload, each, per_key
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
-from connectors.rest import RestProbationConnector, mapped_payload_errors
+from connectors.rest import RestProbationConnector, each_key
 from connectors.rest_camel_mapping import (
     alert,
     batch_results,
@@ -33,17 +34,19 @@ from connectors.rest_camel_mapping import (
 )
 
 K = TypeVar("K")
-T = TypeVar("T")
 R = TypeVar("R")
+T = TypeVar("T")
 
 OFFENDERS = "/api/v1/offenders"
+MAX_BATCH = 100
 
 
 class CamelOptions(ConnectorOptions):
-    """``page_size``: people per search page; ``batch_size``: keys per batch HTTP call."""
+    """``page_size``: people per search page; ``batch_size``: the older name of ``max_batch``
+    (keys per batch HTTP call; ``max_batch`` wins when both are set)."""
 
     page_size: PositiveInt = 50
-    batch_size: PositiveInt = 100
+    batch_size: PositiveInt | None = None
 
 
 class CamelProbationConnector(RestProbationConnector):
@@ -52,43 +55,45 @@ class CamelProbationConnector(RestProbationConnector):
     dialect = "rest-camel"
     Options: ClassVar[type[CamelOptions]] = CamelOptions
     options: CamelOptions
+    max_batch: ClassVar[int | None] = MAX_BATCH
+
+    @property
+    def batch_limit(self) -> int:
+        """``options.max_batch``, else ``options.batch_size``, else 100: the split stage keeps
+        calls within it, and a direct caller's larger batch is chunked at it here."""
+        return self.options.max_batch or self.options.batch_size or MAX_BATCH
 
     async def find_by_identifiers(
         self, identifiers: Sequence[Identifier]
     ) -> BatchResult[list[PersonRecord]]:
-        async def chunk_call(chunk: Sequence[Identifier]) -> list[list[PersonRecord]]:
+        async def fetch(chunk: Sequence[Identifier]) -> list[list[PersonRecord] | ConnectorError]:
             body = {"identifiers": [{"type": i.kind.value, "value": i.value} for i in chunk]}
-            data = await self._call("POST", f"{OFFENDERS}/identifiers", body=body)
-            with mapped_payload_errors(self.region):
-                return [
-                    people(self.region, result.get("offenders"), "offenders")
-                    for result in batch_results(data, len(chunk))
-                ]
+            data = await self.json("POST", f"{OFFENDERS}/identifiers", body=body)
+            with payload_boundary(self.region):
+                results = batch_results(data, len(chunk))
+            return each_key(
+                self.region, results, lambda r: people(self.region, r.get("offenders"), "offenders")
+            )
 
-        return await self._batched(identifiers, chunk_call)
+        return await self._chunked(identifiers, fetch)
 
     async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
-        size = min(self.options.page_size, query.limit)
         params = {"surname": query.surname}
         if query.forename:
             params["forename"] = query.forename
         if query.date_of_birth:
             params["dateOfBirth"] = query.date_of_birth.isoformat()
-        found: list[PersonRecord] = []
-        page = 0
-        while len(found) < query.limit:
-            if page:  # a follow-on page: the request's budget pays for it
-                spend_page(self.region)
-            data = await self._call(
+
+        async def fetch(page: int, size: int) -> Page[PersonRecord]:
+            data = await self.json(
                 "GET", OFFENDERS, params={**params, "page": str(page), "size": str(size)}
             )
-            with mapped_payload_errors(self.region):
+            with payload_boundary(self.region):
                 content, total_pages = search_page(data)
-                found.extend(people(self.region, content, "content"))
-            page += 1
-            if not content or page >= total_pages:
-                break
-        return found[: max(0, query.limit)]
+                return Page(people(self.region, content, "content"), total_pages=total_pages)
+
+        size = max(1, min(self.options.page_size, query.limit))
+        return await collect(page_size_pages(self.region, fetch, size=size), limit=query.limit)
 
     async def supervision_for(
         self, local_ids: Sequence[str]
@@ -106,28 +111,21 @@ class CamelProbationConnector(RestProbationConnector):
     ) -> BatchResult[list[R]]:
         """``POST /api/v1/offenders/{what}``: unknown ids come back not found, as empty lists."""
 
-        async def chunk_call(chunk: Sequence[str]) -> list[list[R]]:
-            data = await self._call("POST", f"{OFFENDERS}/{what}", body={"offenderIds": [*chunk]})
-            with mapped_payload_errors(self.region):
+        async def fetch(chunk: Sequence[str]) -> list[list[R] | ConnectorError]:
+            data = await self.json("POST", f"{OFFENDERS}/{what}", body={"offenderIds": [*chunk]})
+            with payload_boundary(self.region):
                 results = per_key(batch_results(data, len(chunk)), chunk, offender_id)
-                return [
-                    each(result.get(what) or [], what, partial(read, self.region, key))
-                    for key, result in zip(chunk, results, strict=True)
-                ]
+            return each_key(
+                self.region,
+                zip(chunk, results, strict=True),
+                lambda part: each(
+                    part[1].get(what) or [], what, partial(read, self.region, part[0])
+                ),
+            )
 
-        return await self._batched(local_ids, chunk_call)
+        return await self._chunked(local_ids, fetch)
 
-    async def _batched(
-        self, keys: Sequence[K], call: Callable[[Sequence[K]], Awaitable[list[T]]]
-    ) -> list[T | ConnectorError]:
-        """Chunk the keys, call once per chunk, and spread the results (or a chunk's error)."""
-        size = self.options.batch_size
-        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
-        outcomes = await fan_out(chunks, call, self.config.concurrency)
-        results: list[T | ConnectorError] = []
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
-            if isinstance(outcome, ConnectorError):
-                results.extend([outcome] * len(chunk))
-            else:
-                results.extend(outcome)
-        return results
+    async def _chunked(self, keys: Sequence[K], fetch: ChunkCall[K, T]) -> list[T | ConnectorError]:
+        return await call_in_chunks(
+            self.region, keys, fetch, size=self.batch_limit, limit=self.config.concurrency
+        )

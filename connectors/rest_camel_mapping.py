@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors import payload as p
+from connectors.parsing import ISO, opt_date, parse_date
 from connectors.records import (
     Alert,
     AlertSource,
@@ -19,7 +20,7 @@ from connectors.records import (
     SupervisionKind,
 )
 
-DATES = p.ISO
+DATES = ISO
 PERSON = p.PersonFields(
     local_id="offenderId", forename="firstName", middle_names="middleNames", surname="surname",
     date_of_birth="dateOfBirth", gender="gender", aliases="aliases", dates=DATES,
@@ -70,8 +71,8 @@ def supervision(region: str, offender_id: str, data: p.Payload) -> SupervisionEp
         episode_id=p.ident(data, "episodeId"),
         kind=kind,
         probation_region=p.required(_code(data, "probationRegion"), "probationRegion.code"),
-        start_date=p.required(p.opt_date(data, "startDate", DATES), "startDate"),
-        end_date=p.opt_date(data, "endDate", DATES),
+        start_date=parse_date(data.get("startDate"), "startDate", DATES),
+        end_date=opt_date(data.get("endDate"), "endDate", DATES),
         active=p.boolean(data, "active"),
         licence_type=p.opt_text(data, "licenceType"),
         tier=p.opt_text(data, "tier"),
@@ -91,7 +92,7 @@ def manager(region: str, offender_id: str, data: p.Payload) -> OffenderManager:
         probation_delivery_unit=_description(data, "probationDeliveryUnit"),
         probation_region=_code(data, "probationRegion"),
         responsible_officer=p.boolean(data, "responsibleOfficer"),
-        allocated_on=p.opt_date(data, "allocatedDate", DATES),
+        allocated_on=opt_date(data.get("allocatedDate"), "allocatedDate", DATES),
     )
 
 
@@ -107,7 +108,7 @@ def alert(region: str, offender_id: str, data: p.Payload) -> Alert:
         code=p.opt_text(data, "code") or type_code,
         description=p.opt_text(register, "description") or type_code,
         active=p.boolean(data, "active"),
-        start_date=p.opt_date(data, "startDate", DATES),
+        start_date=opt_date(data.get("startDate"), "startDate", DATES),
         level=p.opt_text(data, "level"),
         category=p.opt_text(data, "category"),
     )

@@ -1,23 +1,22 @@
 """The rest-snake probation dialect: API key, UPPER_SNAKE JSON, dd/MM/yyyy, errors inside HTTP 200.
 
-The system has no batch calls: a batch fans out as single GETs under ``config.concurrency``.
-Result lists page by offset/limit (``options.page_size``, default 25) and are followed through
-their ``NEXT`` links, which must be relative to the API root. Every page is spent from the
-request's page budget (:mod:`connectors.budget`); ``MAX_PAGES`` also bounds one call.
+The system has no batch calls: a batch is one ``GET`` per key under ``config.concurrency``, with
+the per-key rule of :func:`connectors.chunking.call_in_chunks` (chunks of one key: a region that
+fails every key the same way fails the call). Result lists page by offset/limit
+(``options.page_size``, default 25) through their ``NEXT`` links, which must stay on the region.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import ClassVar, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import PositiveInt
 
 from connectors.base import BatchResult, PersonSearch
-from connectors.batching import fan_out
-from connectors.budget import spend_page
+from connectors.boundaries import payload_boundary
+from connectors.chunking import call_in_chunks
 from connectors.errors import (
     ConnectorError,
     RegionUnavailable,
@@ -27,21 +26,19 @@ from connectors.errors import (
 )
 from connectors.identifiers import Identifier
 from connectors.options import ConnectorOptions
+from connectors.paging import MAX_PAGES as PAGE_CAP
+from connectors.paging import LinkPage, collect, next_link_pages
 from connectors.payload import Payload, each
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
-from connectors.rest import RestProbationConnector, mapped_payload_errors
-from connectors.rest_snake_mapping import (
-    alert,
-    error_code,
-    manager,
-    results_page,
-    supervision,
-)
+from connectors.rest import RestProbationConnector
+from connectors.rest_snake_mapping import alert, error_code, manager, results_page, supervision
 
+K = TypeVar("K")
 R = TypeVar("R")
+T = TypeVar("T")
 
 OFFENDERS = "/probation/offenders"
-MAX_PAGES = 1000  # a guard against a system whose NEXT links never end
+MAX_PAGES = PAGE_CAP  # pages one call follows at most (read at call time)
 
 _ERRORS: dict[str, tuple[type[ConnectorError], str]] = {
     "UNAUTHORISED": (UpstreamAuthFailed, "region refused the gateway's API key"),
@@ -69,11 +66,9 @@ class SnakeProbationConnector(RestProbationConnector):
         async def one(identifier: Identifier) -> list[PersonRecord]:
             return await self._pages({identifier.kind.value: identifier.value}, limit=None)
 
-        return await fan_out(identifiers, one, self.config.concurrency)
+        return await self._per_key(identifiers, one)
 
     async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
-        if query.limit <= 0:
-            return []
         params = {"SURNAME": query.surname}
         if query.forename:
             params["FORENAME"] = query.forename
@@ -98,52 +93,48 @@ class SnakeProbationConnector(RestProbationConnector):
         """``GET /probation/offenders/{id}/{what}`` per id; NOT_FOUND is an empty list."""
 
         async def one(offender_id: str) -> list[R]:
-            reply = await self._call("GET", f"{OFFENDERS}/{quote(offender_id, safe='')}/{what}")
-            with mapped_payload_errors(self.region):
+            reply = await self.json("GET", f"{OFFENDERS}/{quote(offender_id, safe='')}/{what}")
+            with payload_boundary(self.region):
                 data = self._unwrap(reply)
-                if data is None:
-                    return []
                 key = what.upper()
-                return each(data.get(key), key, lambda item: read(self.region, offender_id, item))
+                return (
+                    []
+                    if data is None
+                    else each(data.get(key), key, lambda item: read(self.region, offender_id, item))
+                )
 
-        return await fan_out(local_ids, one, self.config.concurrency)
+        return await self._per_key(local_ids, one)
 
     async def _pages(self, params: Mapping[str, str], limit: int | None) -> list[PersonRecord]:
         """Follow ``NEXT`` links from the first page until exhausted or ``limit`` people found."""
-        size = self.options.page_size
-        if limit is not None:
-            size = min(size, limit)
-        url = OFFENDERS
-        query: dict[str, str] | None = {**params, "OFFSET": "0", "LIMIT": str(size)}
-        found: list[PersonRecord] = []
-        seen: set[str] = set()
-        for page_number in range(MAX_PAGES):
-            if page_number:  # a follow-on page: the request's budget pays for it
-                spend_page(self.region)
-            reply = await self._call("GET", url, params=query)
-            with mapped_payload_errors(self.region):
-                data = self._unwrap(reply)
-                if data is None:
-                    return found
-                page, next_link = results_page(self.region, data)
-            found.extend(page)
-            if next_link is None or (limit is not None and len(found) >= limit):
-                return found[:limit]
-            if next_link in seen:
-                raise UpstreamInvalid(self.region, "region's next-page links go round in a loop")
-            seen.add(next_link)
-            url, query = self._relative(next_link), None
-        raise UpstreamInvalid(self.region, "region's result pages do not end")
+        size = (
+            self.options.page_size if limit is None else max(1, min(self.options.page_size, limit))
+        )
 
-    def _relative(self, link: str) -> str:
-        """A NEXT link, accepted only if it stays on this region's API (never another host)."""
-        try:
-            parsed = httpx.URL(link)
-        except httpx.InvalidURL as exc:
-            raise UpstreamInvalid(self.region, "region sent a bad next-page link") from exc
-        if parsed.is_absolute_url or not link.startswith("/") or link.startswith("//"):
-            raise UpstreamInvalid(self.region, "region sent a next-page link to another place")
-        return link
+        async def fetch(url: str, query: Mapping[str, str] | None) -> LinkPage[PersonRecord]:
+            reply = await self.json("GET", url, params=query)
+            with payload_boundary(self.region):
+                data = self._unwrap(reply)
+                return LinkPage(()) if data is None else LinkPage(*results_page(self.region, data))
+
+        first = {**params, "OFFSET": "0", "LIMIT": str(size)}
+        pages = next_link_pages(
+            self.region,
+            fetch,
+            url=OFFENDERS,
+            params=first,
+            base_url=self.config.base_url,
+            max_pages=MAX_PAGES,
+        )
+        return await collect(pages, limit)
+
+    async def _per_key(
+        self, keys: Sequence[K], one: Callable[[K], Awaitable[T]]
+    ) -> list[T | ConnectorError]:
+        async def fetch(chunk: Sequence[K]) -> list[T | ConnectorError]:
+            return [await one(chunk[0])]
+
+        return await call_in_chunks(self.region, keys, fetch, size=1, limit=self.config.concurrency)
 
     def _unwrap(self, reply: object) -> Payload | None:
         """The reply, None for NOT_FOUND, or the connector error its ERROR code means."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors import payload as p
+from connectors.parsing import UK, opt_date, parse_date
 from connectors.records import (
     Alert,
     AlertSource,
@@ -19,7 +20,7 @@ from connectors.records import (
     SupervisionKind,
 )
 
-DATES = p.UK
+DATES = UK
 PERSON = p.PersonFields(
     local_id="OFFENDER_ID", forename="FIRST_NAME", middle_names="MIDDLE_NAMES", surname="SURNAME",
     date_of_birth="DATE_OF_BIRTH", gender="GENDER", aliases="ALIASES", dates=DATES,
@@ -52,8 +53,8 @@ def supervision(region: str, offender_id: str, data: p.Payload) -> SupervisionEp
         episode_id=p.text(data, "EPISODE_ID"),
         kind=kind,
         probation_region=p.text(data, "REGION_CODE"),
-        start_date=p.required(p.opt_date(data, "START_DATE", DATES), "START_DATE"),
-        end_date=p.opt_date(data, "END_DATE", DATES),
+        start_date=parse_date(data.get("START_DATE"), "START_DATE", DATES),
+        end_date=opt_date(data.get("END_DATE"), "END_DATE", DATES),
         active=p.flag(data, "ACTIVE"),
         licence_type=p.opt_text(data, "LICENCE_TYPE"),
         tier=p.opt_text(data, "TIER"),
@@ -73,7 +74,7 @@ def manager(region: str, offender_id: str, data: p.Payload) -> OffenderManager:
         probation_delivery_unit=p.opt_text(data, "PDU"),
         probation_region=p.opt_text(data, "REGION_CODE"),
         responsible_officer=p.flag(data, "RESPONSIBLE_OFFICER"),
-        allocated_on=p.opt_date(data, "ALLOCATED_DATE", DATES),
+        allocated_on=opt_date(data.get("ALLOCATED_DATE"), "ALLOCATED_DATE", DATES),
     )
 
 
@@ -88,7 +89,7 @@ def alert(region: str, offender_id: str, data: p.Payload) -> Alert:
         code=p.opt_text(data, "REGISTER_CODE") or type_code,
         description=p.opt_text(data, "REGISTER_DESCRIPTION") or type_code,
         active=p.flag(data, "ACTIVE"),
-        start_date=p.opt_date(data, "START_DATE", DATES),
+        start_date=opt_date(data.get("START_DATE"), "START_DATE", DATES),
         level=p.opt_text(data, "REGISTER_LEVEL"),
         category=p.opt_text(data, "REGISTER_CATEGORY"),
     )

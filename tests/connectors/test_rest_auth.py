@@ -1,4 +1,5 @@
-"""The REST auth classes in connectors/rest.py, in-process through httpx.MockTransport."""
+"""The REST dialects' auth (connectors.auth, chosen by auth_for), in-process through
+httpx.MockTransport: the token flow as the camel region sees it, and what the connectors raise."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from connectors.base import PersonSearch
 from connectors.config import AuthConfig, RegionConfig
 from connectors.errors import RegionUnavailable, UpstreamAuthFailed, UpstreamInvalid
-from connectors.rest import ApiKeyAuth, OAuth2ClientCredentials, auth_for
+from connectors.auth import ApiKeyAuth, NoAuth, OAuth2ClientCredentials, auth_for
 from connectors.rest_camel import CamelProbationConnector
 from tests.fixtures.rest.cases import camel_config, snake_config
 
@@ -198,9 +199,9 @@ async def test_api_key_auth_sets_its_header() -> None:
 
 def test_auth_for_picks_from_config() -> None:
     api_key = auth_for(snake_config("http://snake.test/", api_key=SECRET))
-    assert isinstance(api_key, ApiKeyAuth) and api_key.header == "X-API-Key"
+    assert isinstance(api_key, ApiKeyAuth) and api_key.name == "X-API-Key"
     none = replace(snake_config("http://snake.test/"), auth=AuthConfig())
-    assert auth_for(none) is None
+    assert isinstance(auth_for(none), NoAuth)
     camel = camel_config("http://camel.test/base/", secret=SECRET)
     relative = auth_for(camel)
     assert isinstance(relative, OAuth2ClientCredentials)

@@ -208,8 +208,8 @@ async def test_wrong_secret_is_upstream_auth_failed(sim: Sim) -> None:
     with pytest.raises(UpstreamAuthFailed) as caught:
         await connector.search_people(PersonSearch(surname="Smith"))
     assert "not-the-secret" not in str(caught.value) and "not-the-secret" not in repr(connector)
-    [result] = await connector.supervision_for([WATTS])
-    assert isinstance(result, UpstreamAuthFailed)
+    with pytest.raises(UpstreamAuthFailed):  # refused for every key: the call fails whole
+        await connector.supervision_for([WATTS, OKAFOR])
     assert sim.state.counters["supervisions"] == 0
     await connector.aclose()
 
@@ -238,8 +238,25 @@ async def test_malformed_replies_are_upstream_invalid(
     sim.state.faults = Faults(malformed_rate=1.0)
     with pytest.raises(UpstreamInvalid):
         await camel.search_people(PersonSearch(surname="Smith"))
-    results = await camel.alerts_for([WATTS, OKAFOR])
-    assert all(isinstance(r, UpstreamInvalid) for r in results) and len(results) == 2
+    with pytest.raises(UpstreamInvalid):  # garbage to the whole batch: the call fails
+        await camel.alerts_for([WATTS, OKAFOR])
+
+
+async def test_garbage_to_every_chunk_fails_the_call(sim: Sim) -> None:
+    connector = CamelProbationConnector(camel_config(sim.url, max_batch=1))
+    await connector.alerts_for([WATTS])  # token fetched before the fault
+    sim.state.faults = Faults(malformed_rate=1.0)
+    with pytest.raises(UpstreamInvalid):
+        await connector.alerts_for([WATTS, OKAFOR, UNKNOWN])
+    assert sim.state.counters["registrations"] == 4  # three chunks, one key each
+    await connector.aclose()
+
+
+def test_batch_limit_is_max_batch_or_its_older_name_batch_size() -> None:
+    assert CamelProbationConnector(camel_config("http://c.test/")).batch_limit == 100
+    assert CamelProbationConnector(camel_config("http://c.test/", batch_size=7)).batch_limit == 7
+    both = camel_config("http://c.test/", batch_size=7, max_batch=5)
+    assert CamelProbationConnector(both).batch_limit == 5
 
 
 async def test_connection_refused_is_region_unavailable() -> None:
@@ -255,7 +272,8 @@ async def test_aclose_is_idempotent(sim: Sim) -> None:
     await connector.start()
     await connector.aclose()
     await connector.aclose()
-    assert connector._client is None
+    assert len((await connector.managers_for([WATTS]))[0]) == 2  # type: ignore[arg-type]
+    await connector.aclose()  # a call after closing opened a new client; closed again
 
 
 # --- payloads that do not map, in-process ---------------------------------------------------------
@@ -280,11 +298,7 @@ PERSON = {"offenderId": "1", "crn": "X1", "firstName": "A", "surname": "B"}
     [
         answer([]),
         answer({"results": "none"}),
-        answer({"results": []}),  # one result was asked for
-        answer({"results": [{"offenders": [{"offenderId": "1"}]}]}),  # no names
-        answer({"results": [{"offenders": [PERSON | {"dateOfBirth": "01/03/1980"}]}]}),
-        answer({"results": [{"offenders": [PERSON | {"dateOfBirth": "1980-02-30"}]}]}),
-        answer({"results": [{"offenders": [PERSON | {"aliases": "none"}]}]}),
+        answer({"results": [{"offenders": []}]}),  # two results were asked for
         lambda r: httpx.Response(200, text="<html><body>Service error</body></html>"),
         lambda r: httpx.Response(200, content=b"\xff\xfe not utf-8"),
         lambda r: httpx.Response(
@@ -292,25 +306,47 @@ PERSON = {"offenderId": "1", "crn": "X1", "firstName": "A", "surname": "B"}
         ),  # does not decode
     ],
 )
-async def test_identifier_replies_that_do_not_map_are_upstream_invalid(handler: Handler) -> None:
-    connector = offline(handler)
-    [result] = await connector.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
-    assert isinstance(result, UpstreamInvalid)
-    assert result.region == "probation-camel"
+async def test_a_batch_reply_that_does_not_read_fails_the_call(handler: Handler) -> None:
+    with pytest.raises(UpstreamInvalid) as caught:
+        await offline(handler).find_by_identifiers([Identifier(CRN, WATTS_CRN)] * 2)
+    assert caught.value.region == "probation-camel"
+
+
+@pytest.mark.parametrize(
+    "offender",
+    [
+        {"offenderId": "1"},  # no names
+        PERSON | {"dateOfBirth": "01/03/1980"},
+        PERSON | {"dateOfBirth": "1980-02-30"},
+        PERSON | {"aliases": "none"},
+    ],
+)
+async def test_one_result_that_does_not_map_fails_its_key_alone(offender: Any) -> None:
+    results = [{"offenders": [offender]}, {"offenders": [PERSON]}]
+    bad, good = await offline(answer({"results": results})).find_by_identifiers(
+        [Identifier(CRN, WATTS_CRN), Identifier(CRN, OKAFOR_CRN)]
+    )
+    assert isinstance(bad, UpstreamInvalid) and bad.region == "probation-camel"
+    assert [p.local_id for p in good] == ["1"]  # type: ignore[union-attr]
+
+
+async def test_a_detail_reply_answering_other_ids_fails_the_call() -> None:
+    connector = offline(answer({"results": [{"offenderId": "2", "supervisions": []}]}))
+    with pytest.raises(UpstreamInvalid):
+        await connector.supervision_for(["1"])
 
 
 @pytest.mark.parametrize(
     "item",
     [
-        {"offenderId": "2", "found": True, "supervisions": []},  # answers another id
         {"offenderId": "1", "supervisions": [{"type": "PAROLE", "startDate": "2024-01-01"}]},
         {"offenderId": "1", "supervisions": [{"episodeId": "e", "type": "LICENCE"}]},
     ],
 )
-async def test_detail_replies_that_do_not_map_are_upstream_invalid(item: Any) -> None:
-    connector = offline(answer({"results": [item]}))
-    [result] = await connector.supervision_for(["1"])
-    assert isinstance(result, UpstreamInvalid)
+async def test_detail_rows_that_do_not_map_fail_their_key_alone(item: Any) -> None:
+    fine = {"offenderId": "2", "supervisions": []}
+    bad, good = await offline(answer({"results": [item, fine]})).supervision_for(["1", "2"])
+    assert isinstance(bad, UpstreamInvalid) and good == []
 
 
 async def test_search_reply_without_page_is_upstream_invalid() -> None:
@@ -338,3 +374,24 @@ async def test_batch_body_and_numeric_ids() -> None:
     [[person]] = await offline(handler).find_by_identifiers([Identifier(PNC, WATTS_PNC)])  # type: ignore[misc]
     assert seen == [{"identifiers": [{"type": "PNC", "value": WATTS_PNC}]}]
     assert person.local_id == "7"
+
+
+async def test_credentials_refused_for_every_chunk_fail_the_call() -> None:
+    config = replace(camel_config("http://camel.test/", max_batch=1), auth=AuthConfig())
+    refused = httpx.MockTransport(lambda request: httpx.Response(401, json={}))
+    connector = CamelProbationConnector(config, transport=refused)
+    with pytest.raises(UpstreamAuthFailed):
+        await connector.managers_for(["1", "2", "3"])
+
+
+async def test_one_chunk_refused_among_answered_chunks_fails_its_keys_alone() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        [key] = json.loads(request.content)["offenderIds"]
+        if key == "2":
+            return httpx.Response(503)
+        return httpx.Response(200, json={"results": [{"offenderId": key, "managers": []}]})
+
+    config = replace(camel_config("http://camel.test/", max_batch=1), auth=AuthConfig())
+    connector = CamelProbationConnector(config, transport=httpx.MockTransport(handler))
+    first, down, third = await connector.managers_for(["1", "2", "3"])
+    assert first == [] and third == [] and isinstance(down, RegionUnavailable)

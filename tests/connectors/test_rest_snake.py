@@ -144,9 +144,9 @@ async def test_wrong_api_key_is_upstream_auth_failed(sim: Sim) -> None:
     with pytest.raises(UpstreamAuthFailed) as caught:
         await connector.search_people(PersonSearch(surname="Smith"))
     assert "guessed-key" not in str(caught.value) and "guessed-key" not in repr(connector)
-    [result] = await connector.managers_for([WATTS])
-    assert isinstance(result, UpstreamAuthFailed)
-    assert sim.state.counters["unauthorised"] == 2
+    with pytest.raises(UpstreamAuthFailed):  # refused for every key: the call fails whole
+        await connector.managers_for([WATTS, OKAFOR])
+    assert sim.state.counters["unauthorised"] == 3
     await connector.aclose()
 
 
@@ -179,8 +179,10 @@ async def test_malformed_replies_are_upstream_invalid(
     sim.state.faults = Faults(malformed_rate=1.0)
     with pytest.raises(UpstreamInvalid):
         await snake.search_people(PersonSearch(surname="Smith"))
-    results = await snake.find_by_identifiers([Identifier(CRN, WATTS_CRN)] * 2)
-    assert len(results) == 2 and all(isinstance(r, UpstreamInvalid) for r in results)
+    with pytest.raises(UpstreamInvalid):  # garbage for every key: the call fails whole
+        await snake.find_by_identifiers([Identifier(CRN, WATTS_CRN)] * 2)
+    with pytest.raises(UpstreamInvalid):
+        await snake.alerts_for([WATTS, OKAFOR, UNKNOWN])
 
 
 async def test_connection_refused_is_region_unavailable() -> None:
@@ -237,10 +239,17 @@ async def test_search_replies_that_do_not_map_are_upstream_invalid(handler: Hand
          "START_DATE": "01/03/2024", "ACTIVE": "Y"},
     ],
 )  # fmt: skip
-async def test_detail_rows_that_do_not_map_are_upstream_invalid(row: Any) -> None:
-    connector = offline(answer({"OFFENDER_ID": "1", "SUPERVISIONS": [row]}))
-    [result] = await connector.supervision_for(["1"])
-    assert isinstance(result, UpstreamInvalid) and result.region == "probation-snake"
+async def test_detail_rows_that_do_not_map_fail_their_key_alone(row: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        rows = [row] if "/1/" in request.url.path else []
+        return httpx.Response(200, json={"OFFENDER_ID": "1", "SUPERVISIONS": rows})
+
+    connector = offline(handler)
+    bad, good = await connector.supervision_for(["1", "2"])
+    assert isinstance(bad, UpstreamInvalid) and bad.region == "probation-snake"
+    assert good == []
+    with pytest.raises(UpstreamInvalid):  # the only key's reply does not map: the call fails
+        await connector.supervision_for(["1"])
 
 
 async def test_next_links_stay_on_the_region_and_carry_the_api_key() -> None:
