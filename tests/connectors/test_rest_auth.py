@@ -12,10 +12,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from connectors.auth import ApiKeyAuth, NoAuth, OAuth2ClientCredentials, auth_for
 from connectors.base import PersonSearch
 from connectors.config import AuthConfig, RegionConfig
 from connectors.errors import RegionUnavailable, UpstreamAuthFailed, UpstreamInvalid
-from connectors.auth import ApiKeyAuth, NoAuth, OAuth2ClientCredentials, auth_for
 from connectors.rest_camel import CamelProbationConnector
 from tests.fixtures.rest.cases import camel_config, snake_config
 
