@@ -1,37 +1,31 @@
-"""Fan a batch out as single calls, under a concurrency limit, for systems without batch calls."""
+"""One call per key, for systems without batch calls, with the contract's per-key rule.
+
+:func:`fan_out` is :func:`connectors.chunking.call_in_chunks` with chunks of one key: at most
+``limit`` calls at once, one result per key in order; a key whose call raised a
+:class:`ConnectorError` fails alone while another key was answered, but when every key failed
+the same way (or every one was unavailable) the error is raised for the whole call.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from connectors.errors import ConnectorError, RegionUnavailable
+from connectors.chunking import call_in_chunks
+from connectors.errors import ConnectorError
+
+__all__ = ["fan_out"]
 
 K = TypeVar("K")
 T = TypeVar("T")
 
 
 async def fan_out(
-    keys: Sequence[K], call: Callable[[K], Awaitable[T]], limit: int
+    region: str, keys: Sequence[K], call: Callable[[K], Awaitable[T]], *, limit: int
 ) -> list[T | ConnectorError]:
-    """Call ``call(key)`` for every key, at most ``limit`` at once, one result per key in order.
+    """``call(key)`` for every key, at most ``limit`` at once: one result per key, in order."""
 
-    A :class:`ConnectorError` fails only its own key, except a :class:`RegionUnavailable` when every
-    key failed with it: then the region is down and the error is raised for the whole batch.
-    """
-    semaphore = asyncio.Semaphore(max(1, limit))
+    async def one(chunk: Sequence[K]) -> list[T | ConnectorError]:
+        return [await call(chunk[0])]
 
-    async def one(key: K) -> T | ConnectorError:
-        async with semaphore:
-            try:
-                return await call(key)
-            except ConnectorError as exc:
-                return exc
-
-    results = await asyncio.gather(*(one(key) for key in keys))
-    if results and all(isinstance(r, RegionUnavailable) for r in results):
-        first = results[0]
-        assert isinstance(first, RegionUnavailable)
-        raise first
-    return list(results)
+    return await call_in_chunks(region, keys, one, size=1, limit=limit)

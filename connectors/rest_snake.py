@@ -1,22 +1,22 @@
 """The rest-snake probation dialect: API key, UPPER_SNAKE JSON, dd/MM/yyyy, errors inside HTTP 200.
 
-The system has no batch calls: a batch is one ``GET`` per key under ``config.concurrency``, with
-the per-key rule of :func:`connectors.chunking.call_in_chunks` (chunks of one key: a region that
-fails every key the same way fails the call). Result lists page by offset/limit
-(``options.page_size``, default 25) through their ``NEXT`` links, which must stay on the region.
+The system has no batch calls: a batch is one ``GET`` per key under ``config.concurrency``
+(:func:`connectors.batching.fan_out`: a region failing every key the same way fails the call).
+Result lists page by offset/limit (``options.page_size``, default 25) through their ``NEXT``
+links, which must stay on the region.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, TypeVar
 from urllib.parse import quote
 
 from pydantic import PositiveInt
 
 from connectors.base import BatchResult, PersonSearch
+from connectors.batching import fan_out
 from connectors.boundaries import payload_boundary
-from connectors.chunking import call_in_chunks
 from connectors.errors import (
     ConnectorError,
     RegionUnavailable,
@@ -33,9 +33,7 @@ from connectors.records import Alert, OffenderManager, PersonRecord, Supervision
 from connectors.rest import RestProbationConnector
 from connectors.rest_snake_mapping import alert, error_code, manager, results_page, supervision
 
-K = TypeVar("K")
 R = TypeVar("R")
-T = TypeVar("T")
 
 OFFENDERS = "/probation/offenders"
 MAX_PAGES = PAGE_CAP  # pages one call follows at most (read at call time)
@@ -66,7 +64,7 @@ class SnakeProbationConnector(RestProbationConnector):
         async def one(identifier: Identifier) -> list[PersonRecord]:
             return await self._pages({identifier.kind.value: identifier.value}, limit=None)
 
-        return await self._per_key(identifiers, one)
+        return await fan_out(self.region, identifiers, one, limit=self.config.concurrency)
 
     async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
         params = {"SURNAME": query.surname}
@@ -103,7 +101,7 @@ class SnakeProbationConnector(RestProbationConnector):
                     else each(data.get(key), key, lambda item: read(self.region, offender_id, item))
                 )
 
-        return await self._per_key(local_ids, one)
+        return await fan_out(self.region, local_ids, one, limit=self.config.concurrency)
 
     async def _pages(self, params: Mapping[str, str], limit: int | None) -> list[PersonRecord]:
         """Follow ``NEXT`` links from the first page until exhausted or ``limit`` people found."""
@@ -127,14 +125,6 @@ class SnakeProbationConnector(RestProbationConnector):
             max_pages=MAX_PAGES,
         )
         return await collect(pages, limit)
-
-    async def _per_key(
-        self, keys: Sequence[K], one: Callable[[K], Awaitable[T]]
-    ) -> list[T | ConnectorError]:
-        async def fetch(chunk: Sequence[K]) -> list[T | ConnectorError]:
-            return [await one(chunk[0])]
-
-        return await call_in_chunks(self.region, keys, fetch, size=1, limit=self.config.concurrency)
 
     def _unwrap(self, reply: object) -> Payload | None:
         """The reply, None for NOT_FOUND, or the connector error its ERROR code means."""

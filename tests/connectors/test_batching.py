@@ -1,4 +1,5 @@
-"""connectors.batching.fan_out: one call per key, under a limit, in order, errors per key."""
+"""connectors.batching.fan_out: one call per key, under a limit, in order, with the per-key rule
+(a key fails alone while another was answered; every key failing the same way raises)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ async def test_results_keep_key_order_whatever_finishes_first() -> None:
         await asyncio.sleep((10 - key) / 1000)  # later keys finish first
         return f"v{key}"
 
-    assert await fan_out(list(range(10)), call, limit=10) == [f"v{k}" for k in range(10)]
+    assert await fan_out("north", list(range(10)), call, limit=10) == [f"v{k}" for k in range(10)]
 
 
 @pytest.mark.parametrize(("limit", "expected"), [(1, 1), (3, 3), (0, 1), (50, 20)])
@@ -31,7 +32,7 @@ async def test_concurrency_limit_is_respected_and_used(limit: int, expected: int
         in_flight -= 1
         return key * 2
 
-    results = await fan_out(list(range(20)), call, limit=limit)
+    results = await fan_out("north", list(range(20)), call, limit=limit)
     assert results == [k * 2 for k in range(20)]
     assert highest == expected
     assert in_flight == 0
@@ -48,7 +49,12 @@ async def test_per_key_connector_error_fails_only_its_key() -> None:
             raise invalid
         return key.upper()
 
-    assert await fan_out(["a", "b", "c", "d"], call, limit=2) == ["A", rejected, "C", invalid]
+    assert await fan_out("north", ["a", "b", "c", "d"], call, limit=2) == [
+        "A",
+        rejected,
+        "C",
+        invalid,
+    ]
 
 
 async def test_some_keys_unavailable_is_not_a_whole_batch_failure() -> None:
@@ -59,7 +65,7 @@ async def test_some_keys_unavailable_is_not_a_whole_batch_failure() -> None:
             raise down
         return key
 
-    assert await fan_out([0, 1, 2, 3], call, limit=4) == [0, down, 2, down]
+    assert await fan_out("north", [0, 1, 2, 3], call, limit=4) == [0, down, 2, down]
 
 
 async def test_every_key_unavailable_raises_for_the_whole_batch() -> None:
@@ -69,8 +75,23 @@ async def test_every_key_unavailable_raises_for_the_whole_batch() -> None:
         raise RegionUnavailable("north", f"HTTP 503 for {key}")
 
     with pytest.raises(RegionUnavailable) as caught:
-        await fan_out([0, 1, 2], call, limit=2)
+        await fan_out("north", [0, 1, 2], call, limit=2)
     assert caught.value.region == "north"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [UpstreamInvalid("north", "not JSON"), UpstreamRejected("north", "HTTP 400")],
+)
+async def test_every_key_failing_the_same_way_raises_for_the_whole_batch(
+    error: UpstreamInvalid | UpstreamRejected,
+) -> None:
+    async def call(key: int) -> int:
+        raise error
+
+    with pytest.raises(type(error)) as caught:
+        await fan_out("north", [0, 1, 2], call, limit=2)
+    assert caught.value is error
 
 
 async def test_every_key_failing_with_mixed_errors_is_returned_per_key() -> None:
@@ -80,7 +101,7 @@ async def test_every_key_failing_with_mixed_errors_is_returned_per_key() -> None
     async def call(key: int) -> int:
         raise down if key else rejected
 
-    assert await fan_out([0, 1], call, limit=2) == [rejected, down]
+    assert await fan_out("north", [0, 1], call, limit=2) == [rejected, down]
 
 
 async def test_empty_batch_calls_nothing() -> None:
@@ -90,5 +111,5 @@ async def test_empty_batch_calls_nothing() -> None:
         calls.append(key)
         return key
 
-    assert await fan_out([], call, limit=4) == []
+    assert await fan_out("north", [], call, limit=4) == []
     assert calls == []
