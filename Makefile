@@ -11,11 +11,15 @@ NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed-stamp
 
 .PHONY: demo test lint format bench clean
 
-$(STAMP): pyproject.toml
+# Example region packages (docs/connectors.md), installed beside the gateway; their tests run too
+EXAMPLES := examples/kss-xml
+
+$(STAMP): pyproject.toml $(EXAMPLES:%=%/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	for example in $(EXAMPLES); do $(BIN)/python -m pip install --quiet --no-deps -e $$example || exit 1; done
 	touch $(STAMP)
 
 demo: $(STAMP)
