@@ -13,9 +13,10 @@ from typing import ClassVar, TypeVar
 
 from pydantic import PositiveInt
 
+from connectors import rest_camel_mapping as m
 from connectors.base import BatchResult, PersonSearch
 from connectors.boundaries import payload_boundary
-from connectors.chunking import ChunkCall, call_in_chunks
+from connectors.chunking import call_in_chunks
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier
 from connectors.options import ConnectorOptions
@@ -23,19 +24,8 @@ from connectors.paging import Page, collect, page_size_pages
 from connectors.payload import Payload, each, per_key
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
 from connectors.rest import RestProbationConnector, each_key
-from connectors.rest_camel_mapping import (
-    alert,
-    batch_results,
-    manager,
-    offender_id,
-    people,
-    search_page,
-    supervision,
-)
 
-K = TypeVar("K")
 R = TypeVar("R")
-T = TypeVar("T")
 
 OFFENDERS = "/api/v1/offenders"
 MAX_BATCH = 100
@@ -70,12 +60,12 @@ class CamelProbationConnector(RestProbationConnector):
             body = {"identifiers": [{"type": i.kind.value, "value": i.value} for i in chunk]}
             data = await self.json("POST", f"{OFFENDERS}/identifiers", body=body)
             with payload_boundary(self.region):
-                results = batch_results(data, len(chunk))
-            return each_key(
-                self.region, results, lambda r: people(self.region, r.get("offenders"), "offenders")
-            )
+                results = m.batch_results(data, len(chunk))
+            read = partial(m.people, self.region, where="offenders")
+            return each_key(self.region, results, lambda result: read(result.get("offenders")))
 
-        return await self._chunked(identifiers, fetch)
+        size, limit = self.batch_limit, self.config.concurrency
+        return await call_in_chunks(self.region, identifiers, fetch, size=size, limit=limit)
 
     async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
         params = {"surname": query.surname}
@@ -85,12 +75,11 @@ class CamelProbationConnector(RestProbationConnector):
             params["dateOfBirth"] = query.date_of_birth.isoformat()
 
         async def fetch(page: int, size: int) -> Page[PersonRecord]:
-            data = await self.json(
-                "GET", OFFENDERS, params={**params, "page": str(page), "size": str(size)}
-            )
+            paged = {**params, "page": str(page), "size": str(size)}
+            data = await self.json("GET", OFFENDERS, params=paged)
             with payload_boundary(self.region):
-                content, total_pages = search_page(data)
-                return Page(people(self.region, content, "content"), total_pages=total_pages)
+                content, total_pages = m.search_page(data)
+                return Page(m.people(self.region, content, "content"), total_pages=total_pages)
 
         size = max(1, min(self.options.page_size, query.limit))
         return await collect(page_size_pages(self.region, fetch, size=size), limit=query.limit)
@@ -98,13 +87,13 @@ class CamelProbationConnector(RestProbationConnector):
     async def supervision_for(
         self, local_ids: Sequence[str]
     ) -> BatchResult[list[SupervisionEpisode]]:
-        return await self._details(local_ids, "supervisions", supervision)
+        return await self._details(local_ids, "supervisions", m.supervision)
 
     async def managers_for(self, local_ids: Sequence[str]) -> BatchResult[list[OffenderManager]]:
-        return await self._details(local_ids, "managers", manager)
+        return await self._details(local_ids, "managers", m.manager)
 
     async def alerts_for(self, local_ids: Sequence[str]) -> BatchResult[list[Alert]]:
-        return await self._details(local_ids, "registrations", alert)
+        return await self._details(local_ids, "registrations", m.alert)
 
     async def _details(
         self, local_ids: Sequence[str], what: str, read: Callable[[str, str, Payload], R]
@@ -114,18 +103,12 @@ class CamelProbationConnector(RestProbationConnector):
         async def fetch(chunk: Sequence[str]) -> list[list[R] | ConnectorError]:
             data = await self.json("POST", f"{OFFENDERS}/{what}", body={"offenderIds": [*chunk]})
             with payload_boundary(self.region):
-                results = per_key(batch_results(data, len(chunk)), chunk, offender_id)
-            return each_key(
-                self.region,
-                zip(chunk, results, strict=True),
-                lambda part: each(
-                    part[1].get(what) or [], what, partial(read, self.region, part[0])
-                ),
-            )
+                results = per_key(m.batch_results(data, len(chunk)), chunk, m.offender_id)
 
-        return await self._chunked(local_ids, fetch)
+            def one(key: str, result: Payload) -> list[R]:
+                return each(result.get(what) or [], what, partial(read, self.region, key))
 
-    async def _chunked(self, keys: Sequence[K], fetch: ChunkCall[K, T]) -> list[T | ConnectorError]:
-        return await call_in_chunks(
-            self.region, keys, fetch, size=self.batch_limit, limit=self.config.concurrency
-        )
+            return each_key(self.region, zip(chunk, results, strict=True), lambda kr: one(*kr))
+
+        size, limit = self.batch_limit, self.config.concurrency
+        return await call_in_chunks(self.region, local_ids, fetch, size=size, limit=limit)

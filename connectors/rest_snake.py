@@ -9,21 +9,16 @@ links, which must stay on the region.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import ClassVar, TypeVar
 from urllib.parse import quote
 
 from pydantic import PositiveInt
 
+from connectors import errors
 from connectors.base import BatchResult, PersonSearch
 from connectors.batching import fan_out
 from connectors.boundaries import payload_boundary
-from connectors.errors import (
-    ConnectorError,
-    RegionUnavailable,
-    UpstreamAuthFailed,
-    UpstreamInvalid,
-    UpstreamRejected,
-)
 from connectors.identifiers import Identifier
 from connectors.options import ConnectorOptions
 from connectors.paging import MAX_PAGES as PAGE_CAP
@@ -38,11 +33,12 @@ R = TypeVar("R")
 OFFENDERS = "/probation/offenders"
 MAX_PAGES = PAGE_CAP  # pages one call follows at most (read at call time)
 
-_ERRORS: dict[str, tuple[type[ConnectorError], str]] = {
-    "UNAUTHORISED": (UpstreamAuthFailed, "region refused the gateway's API key"),
-    "BAD_REQUEST": (UpstreamRejected, "region rejected the request"),
-    "INTERNAL": (RegionUnavailable, "region reported an internal error"),
+_ERRORS: dict[str, tuple[type[errors.ConnectorError], str]] = {
+    "UNAUTHORISED": (errors.UpstreamAuthFailed, "region refused the gateway's API key"),
+    "BAD_REQUEST": (errors.UpstreamRejected, "region rejected the request"),
+    "INTERNAL": (errors.RegionUnavailable, "region reported an internal error"),
 }
+_UNKNOWN = (errors.UpstreamInvalid, "region sent an unknown error code")
 
 
 class SnakeOptions(ConnectorOptions):
@@ -92,22 +88,16 @@ class SnakeProbationConnector(RestProbationConnector):
 
         async def one(offender_id: str) -> list[R]:
             reply = await self.json("GET", f"{OFFENDERS}/{quote(offender_id, safe='')}/{what}")
+            row, key = partial(read, self.region, offender_id), what.upper()
             with payload_boundary(self.region):
                 data = self._unwrap(reply)
-                key = what.upper()
-                return (
-                    []
-                    if data is None
-                    else each(data.get(key), key, lambda item: read(self.region, offender_id, item))
-                )
+                return [] if data is None else each(data.get(key), key, row)
 
         return await fan_out(self.region, local_ids, one, limit=self.config.concurrency)
 
     async def _pages(self, params: Mapping[str, str], limit: int | None) -> list[PersonRecord]:
         """Follow ``NEXT`` links from the first page until exhausted or ``limit`` people found."""
-        size = (
-            self.options.page_size if limit is None else max(1, min(self.options.page_size, limit))
-        )
+        size = min(self.options.page_size, limit or self.options.page_size)  # limit 0: no call
 
         async def fetch(url: str, query: Mapping[str, str] | None) -> LinkPage[PersonRecord]:
             reply = await self.json("GET", url, params=query)
@@ -116,13 +106,9 @@ class SnakeProbationConnector(RestProbationConnector):
                 return LinkPage(()) if data is None else LinkPage(*results_page(self.region, data))
 
         first = {**params, "OFFSET": "0", "LIMIT": str(size)}
+        base = self.config.base_url
         pages = next_link_pages(
-            self.region,
-            fetch,
-            url=OFFENDERS,
-            params=first,
-            base_url=self.config.base_url,
-            max_pages=MAX_PAGES,
+            self.region, fetch, url=OFFENDERS, params=first, base_url=base, max_pages=MAX_PAGES
         )
         return await collect(pages, limit)
 
@@ -133,5 +119,5 @@ class SnakeProbationConnector(RestProbationConnector):
             return data
         if code == "NOT_FOUND":
             return None
-        error, message = _ERRORS.get(code, (UpstreamInvalid, "region sent an unknown error code"))
+        error, message = _ERRORS.get(code, _UNKNOWN)
         raise error(self.region, message)
