@@ -135,7 +135,7 @@ class Unbounded(CamelProbationConnector):
 
 
 def kit_for(dialect: type[CamelProbationConnector], region: RegionUnderTest) -> ConnectorContract:
-    kit = type("Kit", (ConnectorContract,), {"dialect": dialect})()
+    kit: ConnectorContract = type("Kit", (ConnectorContract,), {"dialect": dialect})()
     assert region.known is not None
     kit.known = region.known
     return kit
@@ -151,7 +151,7 @@ async def test_the_kit_fails_a_connector_answering_out_of_order(
     camel_region: RegionUnderTest,
 ) -> None:
     kit = kit_for(Reversed, camel_region)
-    with pytest.raises(AssertionError, match="does not hold it|differs from its keys"):
+    with pytest.raises(AssertionError, match=r"does not hold it|differs from its keys"):
         await kit.test_one_result_per_key_in_order(camel_region, Capability.FIND_BY_IDENTIFIERS)
 
 
