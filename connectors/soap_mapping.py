@@ -8,12 +8,8 @@ are read as zeep gives them: text with ``xml=True`` and dates as :data:`DATES`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from lxml import etree
-from zeep.xsd.types.builtins import Boolean
-from zeep.xsd.types.complex import ComplexType
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from connectors import payload as p
 from connectors.records import (
@@ -25,53 +21,17 @@ from connectors.records import (
     PersonRecord,
     SentenceDates,
 )
+from connectors.soap_reply import check_reply as check_reply  # the check run on every reply
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+R = TypeVar("R")
+ItemMapper = Callable[[str, str, p.Payload], R]
+"""Map one item of an offender's reply: (region, offender id, item) to a record."""
 DATES = p.XS_DATE
 PERSON = p.PersonFields(
     local_id="offenderId", forename="firstName", middle_names="middleNames", surname="lastName",
     date_of_birth="dateOfBirth", gender="gender", aliases="alias", dates=DATES, xml=True,
     noms="nomsNumber", pnc="pncNumber", cro="croNumber",
 )  # fmt: skip
-
-
-def check_reply(envelope: Any, response: Any) -> None:
-    """Refuse a SOAP reply that zeep would read wrongly, before it does.
-
-    zeep reads any body element as the operation's response (an unrelated or misrouted reply
-    becomes an empty result: "no custody history") and turns a value it cannot parse, such as the
-    date ``2020-13-45``, into None ("no end date"). ``response`` is the operation's xsd element.
-    A reply that is not an envelope, or a Fault, is left to zeep.
-    """
-    if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
-        return
-    body = envelope.find(f"{{{SOAP_ENV}}}Body")
-    first = None if body is None else next((c for c in body if isinstance(c.tag, str)), None)
-    if first is not None and first.tag == f"{{{SOAP_ENV}}}Fault":
-        return
-    if first is None or response is None or first.tag != response.qname:
-        raise p.PayloadError("the reply is not the operation's response element")
-    _check_values(first, response)
-
-
-def _check_values(node: Any, element: Any) -> None:
-    """Parse every simple value under ``node`` as its schema type, raising where zeep would not."""
-    xsd_type = element.type
-    if isinstance(xsd_type, ComplexType):
-        children = {child.qname: child for _, child in xsd_type.elements}
-        for child_node in node:
-            if isinstance(child_node.tag, str) and child_node.tag in children:
-                _check_values(child_node, children[child_node.tag])
-        return
-    if node.text is None:
-        return
-    name = etree.QName(node).localname
-    if isinstance(xsd_type, Boolean) and node.text.strip() not in ("true", "false", "1", "0"):
-        raise p.PayloadError(f"{name} is not a boolean")
-    try:
-        xsd_type.pythonvalue(node.text)
-    except (TypeError, ValueError):
-        raise p.PayloadError(f"{name} is not a valid {xsd_type.name}") from None
 
 
 def items(value: object, field: str | None = None) -> list[p.Payload]:

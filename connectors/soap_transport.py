@@ -1,4 +1,4 @@
-"""How the soap-prison dialect reaches its region: zeep's transport over ``connectors.http.send``.
+"""How a SOAP connector reaches its region: zeep's transport over ``connectors.http.send``.
 
 The WSDL and every document it imports are fetched *before* zeep parses anything
 (:func:`fetch_documents`), through the connector's own capped httpx client, and only from under the
@@ -22,8 +22,9 @@ from lxml import etree
 from zeep.transports import AsyncTransport
 from zeep.wsdl.utils import etree_to_string
 
+from connectors.boundaries import status_error
 from connectors.errors import UpstreamInvalid
-from connectors.http import error_for_status, send
+from connectors.http import send
 
 MAX_DOCUMENTS = 20  # the WSDL and the schemas it imports, at most
 _IMPORTS = frozenset({"import", "include", "redefine", "override"})
@@ -85,7 +86,7 @@ async def fetch_documents(
                 region, f"region's WSDL imports more than {MAX_DOCUMENTS} documents"
             )
         response = await send(http, region, "GET", url)
-        error = error_for_status(region, response)
+        error = status_error(region, response.status_code)
         if error is not None:
             raise error
         documents[url] = response.content
@@ -125,7 +126,7 @@ class StatusCheckedTransport(AsyncTransport):
             self.http, self.region, "POST", address, content=message, headers=headers
         )
         if response.status_code not in (200, 500):
-            error = error_for_status(self.region, response)
+            error = status_error(self.region, response.status_code)
             if error is not None:
                 raise error
         return response
@@ -134,7 +135,7 @@ class StatusCheckedTransport(AsyncTransport):
         response = await send(
             self.http, self.region, "GET", address, params=params, headers=headers
         )
-        error = error_for_status(self.region, response)
+        error = status_error(self.region, response.status_code)
         if error is not None:
             raise error
         return self.new_response(response)  # type: ignore[no-untyped-call]
@@ -151,9 +152,11 @@ def load_client(
     http: httpx.AsyncClient,
     settings: zeep.Settings,
     plugins: list[Any],
+    wsse: Any = None,
 ) -> Any:
-    """A zeep AsyncClient for prefetched documents (blocking: run it in a thread)."""
+    """A zeep AsyncClient for prefetched documents (blocking: run it in a thread); ``wsse`` is
+    zeep's WS-Security object (:func:`connectors.auth.username_token`), if any."""
     transport = StatusCheckedTransport(region, http, documents)
     return zeep.AsyncClient(  # type: ignore[no-untyped-call]
-        wsdl_url, transport=transport, settings=settings, plugins=plugins
+        wsdl_url, transport=transport, settings=settings, plugins=plugins, wsse=wsse
     )

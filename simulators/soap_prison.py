@@ -1,19 +1,26 @@
-"""A prison group's system over SOAP 1.1 (document/literal): a small Starlette + lxml server.
+"""A prison group's system over SOAP 1.1 or 1.2 (document/literal): a small Starlette + lxml server.
 
-``GET /?wsdl`` serves the service description (``simulators/wsdl/prison.wsdl``) with the server's
-own URL as ``soap:address``; ``POST /`` takes an envelope and dispatches on the body's first
-element. A legacy system (``store.batch`` False) has no batch operations, in its WSDL or on the
-wire. Requests are parsed without DTDs, entities or network access; a DOCTYPE is refused with a
-``soap:Client`` fault.
+``GET /?wsdl`` serves the service description (``simulators/wsdl/prison.wsdl``, the binding and
+port of the system's SOAP version) with the server's own URL as its address; ``POST /`` takes an
+envelope of that version and dispatches on the body's first element. A legacy system
+(``store.batch`` False) has no batch operations, in its WSDL or on the wire. Requests are parsed
+without DTDs, entities or network access; a DOCTYPE is refused with a client fault. Given
+``wsse=(username, password)``, every request must carry that WS-Security UsernameToken
+(``PasswordText`` or ``PasswordDigest``), else a ``wsse:FailedAuthentication`` fault.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
@@ -32,6 +39,15 @@ log = logging.getLogger(__name__)
 
 NS = "urn:offender-graph:prison:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+SoapVersion = Literal["1.1", "1.2"]
+ENVELOPES: dict[str, str] = {"1.1": SOAP_ENV, "1.2": SOAP12_ENV}
+CONTENT_TYPES = {"1.1": "text/xml; charset=utf-8", "1.2": "application/soap+xml; charset=utf-8"}
+_PORTS = {"1.1": ("PrisonOffenderBinding", "PrisonOffenderPort", "soap"),
+          "1.2": ("PrisonOffenderBinding12", "PrisonOffenderPort12", "soap12")}  # fmt: skip
+_CODES_12 = {"Client": "Sender", "Server": "Receiver"}
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 XS_NS = "http://www.w3.org/2001/XMLSchema"
 WSDL_TEMPLATE = Path(__file__).parent / "wsdl" / "prison.wsdl"
@@ -60,11 +76,26 @@ class SoapFault(Exception):
         self.message = message
 
 
-def render_wsdl(batch: bool, title: str) -> tuple[bytes, bytes]:
-    """The WSDL for a system, split around the place its address goes."""
+def render_wsdl(batch: bool, title: str, version: SoapVersion = "1.1") -> tuple[bytes, bytes]:
+    """The WSDL for a system (its SOAP version's binding and port), split around its address."""
     tree = etree.parse(str(WSDL_TEMPLATE), etree.XMLParser(resolve_entities=False, no_network=True))
     root = tree.getroot()
-    ns = {"wsdl": WSDL_NS, "xs": XS_NS, "soap": "http://schemas.xmlsoap.org/wsdl/soap/"}
+    ns = {
+        "wsdl": WSDL_NS,
+        "xs": XS_NS,
+        "soap": "http://schemas.xmlsoap.org/wsdl/soap/",
+        "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
+    }
+    binding, _, prefix = _PORTS[version]
+    for other in (v for v in _PORTS.values() if v[0] != binding):
+        for path in (
+            f"wsdl:binding[@name='{other[0]}']",
+            f"wsdl:service/wsdl:port[@name='{other[1]}']",
+        ):
+            for node in list(root.iterfind(path, namespaces=ns)):
+                root_of = node.getparent()
+                if root_of is not None:
+                    root_of.remove(node)
     for op in () if batch else BATCH_OPERATIONS:
         for path in (
             f"wsdl:portType/wsdl:operation[@name='{op}']",
@@ -80,7 +111,7 @@ def render_wsdl(batch: bool, title: str) -> tuple[bytes, bytes]:
                     parent.remove(node)
     for doc in root.iterfind("wsdl:service/wsdl:documentation", namespaces=ns):
         doc.text = title
-    for address in root.iterfind("wsdl:service/wsdl:port/soap:address", namespaces=ns):
+    for address in root.iterfind(f"wsdl:service/wsdl:port/{prefix}:address", namespaces=ns):
         address.set("location", _ADDRESS)
     head, _, tail = etree.tostring(tree, xml_declaration=True, encoding="UTF-8").partition(
         quoteattr(_ADDRESS).encode()
@@ -88,9 +119,17 @@ def render_wsdl(batch: bool, title: str) -> tuple[bytes, bytes]:
     return head, tail
 
 
-def create_prison_app(store: SystemStore, state: SimState) -> Starlette:
-    """The SOAP app of one prison system; wrap it in FaultInjection to serve it."""
-    head, tail = render_wsdl(store.batch, store.title)
+def create_prison_app(
+    store: SystemStore,
+    state: SimState,
+    *,
+    soap_version: SoapVersion = "1.1",
+    wsse: tuple[str, str] | None = None,
+) -> Starlette:
+    """The SOAP app of one prison system; wrap it in FaultInjection to serve it. ``wsse``: the
+    UsernameToken (username, password) every request must carry."""
+    head, tail = render_wsdl(store.batch, store.title, soap_version)
+    env, xml_type = ENVELOPES[soap_version], CONTENT_TYPES[soap_version]
     operations = {k: v for k, v in HANDLERS.items() if store.batch or k not in BATCH_OPERATIONS}
 
     async def endpoint(request: Request) -> Response:
@@ -101,23 +140,26 @@ def create_prison_app(store: SystemStore, state: SimState) -> Starlette:
             address = quoteattr(str(request.url.replace(query="", fragment=""))).encode()
             return Response(head + address + tail, media_type=XML_TYPE)
         try:
-            operation = _parse(await _read_body(request))
+            envelope = _parse(await _read_body(request), env)
+            if wsse is not None:
+                _check_token(envelope, env, *wsse)
+            operation = _operation(envelope, env)
             name = etree.QName(operation)
             handler = operations.get(name.localname) if name.namespace == NS else None
             if handler is None:
                 raise SoapFault("Client", f"operation {name.localname} is not offered here")
             state.count(name.localname)
-            reply = _envelope()
+            reply = _envelope(env)
             handler(store, operation, _add(reply[0], f"{name.localname}Response"))
         except SoapFault as fault:
-            return _fault(fault.code, fault.message)
+            return _fault(fault.code, fault.message, env)
         except ClientDisconnect:  # the caller gave up (its timeout): nobody to answer
             return Response(status_code=499)
         except Exception:
             log.exception("prison simulator %s failed", store.name)
-            return _fault("Server", "internal error")
+            return _fault("Server", "internal error", env)
         body = etree.tostring(reply, xml_declaration=True, encoding="UTF-8")
-        return Response(body, media_type=XML_TYPE)
+        return Response(body, media_type=xml_type)
 
     return Starlette(routes=[Route("/", endpoint, methods=["GET", "POST"])])
 
@@ -131,8 +173,8 @@ async def _read_body(request: Request) -> bytes:
     return body
 
 
-def _parse(body: bytes) -> Element:
-    """The operation element of a request envelope, parsed safely."""
+def _parse(body: bytes, env: str) -> Element:
+    """A request envelope of namespace ``env``, parsed safely."""
     if b"<!DOCTYPE" in body:  # refused before parsing; the docinfo check below catches the rest
         raise SoapFault("Client", "DTDs are not allowed")
     parser = etree.XMLParser(
@@ -153,28 +195,74 @@ def _parse(body: bytes) -> Element:
     name = etree.QName(root)
     if name.localname != "Envelope":
         raise SoapFault("Client", "expected a SOAP Envelope")
-    if name.namespace != SOAP_ENV:
-        raise SoapFault("VersionMismatch", "expected a SOAP 1.1 Envelope")
-    body_el = root.find(f"{{{SOAP_ENV}}}Body")
+    if name.namespace != env:
+        raise SoapFault("VersionMismatch", "expected an Envelope of this service's SOAP version")
+    return root
+
+
+def _check_token(envelope: Element, env: str, username: str, password: str) -> None:
+    """Refuse a request without the WS-Security UsernameToken (text or digest password)."""
+    token = envelope.find(f"{{{env}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
+    if token is None:
+        raise SoapFault("wsse:InvalidSecurity", "a WS-Security UsernameToken is required")
+    given = token.find(f"{{{WSSE}}}Password")
+    expected = password
+    if given is not None and (given.get("Type") or "").endswith("#PasswordDigest"):
+        try:
+            nonce = base64.b64decode(token.findtext(f"{{{WSSE}}}Nonce") or "", validate=True)
+        except binascii.Error:
+            nonce = b""
+        created = (token.findtext(f"{{{WSU}}}Created") or "").encode()
+        digest = hashlib.sha1(nonce + created + password.encode(), usedforsecurity=False)
+        expected = base64.b64encode(digest.digest()).decode()
+    if (
+        token.findtext(f"{{{WSSE}}}Username") != username
+        or given is None
+        or not hmac.compare_digest((given.text or "").strip().encode(), expected.encode())
+    ):
+        raise SoapFault(
+            "wsse:FailedAuthentication", "the security token could not be authenticated"
+        )
+
+
+def _operation(root: Element, env: str) -> Element:
+    """The operation element: the Body's first child."""
+    body_el = root.find(f"{{{env}}}Body")
     children = [] if body_el is None else [c for c in body_el if isinstance(c.tag, str)]
     if not children:
         raise SoapFault("Client", "the SOAP Body is empty")
     return children[0]
 
 
-def _envelope() -> Element:
-    root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV, "tns": NS})
-    etree.SubElement(root, f"{{{SOAP_ENV}}}Body")
+def _envelope(env: str) -> Element:
+    root = etree.Element(f"{{{env}}}Envelope", nsmap={"soap": env, "tns": NS, "wsse": WSSE})
+    etree.SubElement(root, f"{{{env}}}Body")
     return root
 
 
-def _fault(code: str, message: str) -> Response:
-    root = _envelope()
-    fault = etree.SubElement(root[0], f"{{{SOAP_ENV}}}Fault")
-    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
-    etree.SubElement(fault, "faultstring").text = message
+def _fault(code: str, message: str, env: str) -> Response:
+    """A fault: ``code`` is Client, Server, VersionMismatch or a qualified ``wsse:`` code (in SOAP
+    1.2 the subcode of Sender)."""
+    root = _envelope(env)
+    fault = etree.SubElement(root[0], f"{{{env}}}Fault")
+    qualified = code if ":" in code else f"soap:{code}"
+    if env == SOAP_ENV:
+        etree.SubElement(fault, "faultcode").text = qualified
+        etree.SubElement(fault, "faultstring").text = message
+    else:
+        value = etree.SubElement(etree.SubElement(fault, f"{{{env}}}Code"), f"{{{env}}}Value")
+        if ":" in code:
+            value.text = "soap:Sender"
+            sub = etree.SubElement(value.getparent(), f"{{{env}}}Subcode")  # type: ignore[arg-type]
+            etree.SubElement(sub, f"{{{env}}}Value").text = code
+        else:
+            value.text = f"soap:{_CODES_12.get(code, code)}"
+        text = etree.SubElement(etree.SubElement(fault, f"{{{env}}}Reason"), f"{{{env}}}Text")
+        text.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+        text.text = message
     body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    return Response(body, status_code=500, media_type=XML_TYPE)
+    media = XML_TYPE if env == SOAP_ENV else CONTENT_TYPES["1.2"]
+    return Response(body, status_code=500, media_type=media)
 
 
 # --- reading requests ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from connectors import soap
+from connectors import soap_base
 from connectors.base import PersonSearch
 from connectors.config import AuthConfig
 from connectors.errors import ConnectorError, UpstreamInvalid
@@ -268,7 +268,7 @@ def to_thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(getattr(func, "__name__", "?"))
         return await real(func, *args, **kwargs)
 
-    monkeypatch.setattr(asyncio, "to_thread", spy)  # as connectors.soap calls it
+    monkeypatch.setattr(asyncio, "to_thread", spy)  # as connectors.soap_base calls it
     return calls
 
 
@@ -279,10 +279,10 @@ async def test_a_large_reply_does_not_block_the_event_loop(
     await connector.start()
     to_thread_calls.clear()
     try:
-        monkeypatch.setattr(soap, "PARSE_INLINE_BYTES", 10**9)  # inline: the loop stalls
+        monkeypatch.setattr(soap_base, "PARSE_INLINE_BYTES", 10**9)  # inline: the loop stalls
         inline, blocked = await longest_pause_while(connector.search_people(PersonSearch("S")))
         assert to_thread_calls == []
-        monkeypatch.setattr(soap, "PARSE_INLINE_BYTES", 64 * 1024)
+        monkeypatch.setattr(soap_base, "PARSE_INLINE_BYTES", 64 * 1024)
         threaded, pause = await longest_pause_while(connector.search_people(PersonSearch("S")))
         assert to_thread_calls == ["process"]
     finally:

@@ -1,9 +1,9 @@
 """Only ConnectorError subclasses leave a connector for a failure of the region: every foreign
 exception (each concrete httpx exception, zeep, lxml, json, Unicode, ValueError, RecursionError,
 OSError), raised from the transport or from the parsing step, becomes one exact connector error.
-The REST dialects draw the line of the error boundaries (connectors.boundaries): what is not an
-httpx, socket or payload error is a bug there and propagates as itself (clients see
-INTERNAL_ERROR, not UPSTREAM_INVALID)."""
+Every dialect draws the line of the error boundaries (connectors.boundaries, and for SOAP
+connectors.soap_reply): what is not an httpx, socket, SOAP fault or payload error is a bug there
+and propagates as itself (clients see INTERNAL_ERROR, not UPSTREAM_INVALID)."""
 
 from __future__ import annotations
 
@@ -190,10 +190,8 @@ async def test_a_foreign_exception_from_the_transport_is_one_connector_error(
     dialect: str, failure: str
 ) -> None:
     make, expected = RAISED[failure]
-    if dialect in REST and failure in OTHERS and failure != "OSError":  # a bug: propagates
+    if failure in OTHERS and failure != "OSError":  # a bug: propagates
         expected = type(make(httpx.Request("GET", "http://region.test/")))  # type: ignore[assignment]
-    if dialect == "soap-prison" and failure == "zeep Fault":
-        expected = RegionUnavailable  # a server fault is the region's own failure
 
     def fail(request: httpx.Request) -> httpx.Response:
         raise make(request)
@@ -231,6 +229,8 @@ async def test_a_foreign_exception_from_parsing_is_upstream_invalid(
     expected: type[BaseException] = UpstreamInvalid
     if dialect in REST and failure not in PAYLOAD:  # not a payload error: a bug, propagates
         expected = type(exc)
+    if dialect == "soap-prison" and failure in ("ValueError", "RecursionError", "OSError"):
+        expected = type(exc)  # not a payload error: a bug, propagates
     if dialect == "soap-prison" and failure == "zeep Fault":
         expected = RegionUnavailable  # a server fault is the region's own failure
     assert seen and all(classes == {expected} for classes in seen.values()), seen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -11,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 from zeep.exceptions import DTDForbidden
 
+from connectors import soap_mapping as m
 from connectors.base import PersonSearch
 from connectors.config import AuthConfig, RegionConfig
 from connectors.errors import (
@@ -27,9 +30,10 @@ from connectors.errors import (
 from connectors.identifiers import Identifier, IdentifierKind, parse_identifier
 from connectors.records import AlertSource, PersonName, SentenceDates, SystemKind
 from connectors.soap import SoapPrisonConnector
+from connectors.soap_reply import SOAP11_ENV
 from simulators.faults import FaultInjection, Faults, SimState
 from simulators.server import ServerGroup, free_port
-from simulators.soap_prison import create_prison_app, render_wsdl
+from simulators.soap_prison import WSSE, create_prison_app, render_wsdl
 from tests.fixtures.soap.prisoners import (
     JOHNNY,
     JOHNNY_NOMS,
@@ -66,13 +70,30 @@ def config(url: str, timeout: float = 2.0, **options: Any) -> RegionConfig:
     )
 
 
+WSSE_USER, WSSE_PASSWORD = "gateway-user", "wsse-pass-Hh41"
+SYSTEMS: dict[str, tuple[bool, dict[str, Any]]] = {
+    "batch": (True, {}),
+    "legacy": (False, {}),
+    "flaky": (True, {}),
+    "soap12": (True, {"soap_version": "1.2"}),
+    "secured": (True, {"wsse": (WSSE_USER, WSSE_PASSWORD)}),
+    "secured12": (True, {"wsse": (WSSE_USER, WSSE_PASSWORD), "soap_version": "1.2"}),
+}
+
+
 @pytest.fixture(scope="module")
 def estate() -> Iterator[dict[str, System]]:
-    """A batch system, a legacy one and a flaky one (batch) whose faults tests change."""
-    names = {"batch": True, "legacy": False, "flaky": True}
+    """A batch system, a legacy one, a flaky one (batch) whose faults tests change, one on SOAP
+    1.2, and two (1.1, 1.2) that require a WS-Security UsernameToken."""
+    names = {name: batch for name, (batch, _) in SYSTEMS.items()}
     states = {name: SimState() for name in names}
     apps = [
-        (FaultInjection(create_prison_app(make_store(n, b), states[n]), states[n]), free_port())
+        (
+            FaultInjection(
+                create_prison_app(make_store(n, b), states[n], **SYSTEMS[n][1]), states[n]
+            ),
+            free_port(),
+        )
         for n, b in names.items()
     ]
     with ServerGroup(apps) as group:
@@ -387,11 +408,46 @@ async def test_connection_refused_is_region_unavailable() -> None:
     await connector.aclose()
 
 
-def test_oauth2_is_refused_at_construction() -> None:
-    auth = AuthConfig(type="oauth2", token_url="http://t/", client_id="c", client_secret="s")
-    bad = RegionConfig(REGION, "soap-prison", SystemKind.CUSTODY, "http://x/", auth=auth)
-    with pytest.raises(ConfigurationError, match=r"auth\.type"):
-        SoapPrisonConnector(bad)
+async def test_oauth2_bearer_goes_with_the_wsdl_and_every_call() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "tok-1", "expires_in": 300})
+        if request.method == "GET":
+            head, tail = WSDL[True]
+            return httpx.Response(200, content=head + b'"http://region.test/"' + tail)
+        return good_histories(["A"])
+
+    auth = AuthConfig(type="oauth2", token_url="/oauth/token", client_id="c", client_secret="s")
+    cfg = replace(config("http://region.test/"), auth=auth)
+    connector = SoapPrisonConnector(cfg, transport=httpx.MockTransport(handler))
+    try:
+        [[episode]] = await connector.custody_for(["A"])
+    finally:
+        await connector.aclose()
+    assert not isinstance(episode, ConnectorError) and episode.local_id == "A"
+    calls = [r for r in seen if r.url.path != "/oauth/token"]
+    assert [r.method for r in calls] == ["GET", "POST"]
+    assert all(r.headers["Authorization"] == "Bearer tok-1" for r in calls)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"wsse_username": "u"}, r"options\.wsse_password is required"),
+        ({"wsse_password": {"env": "OG_TEST_WSSE"}}, r"options\.wsse_username is required"),
+        ({"wsse_username": "u", "wsse_password": "inline"}, r"options\.wsse_password must be a"),
+    ],
+)
+def test_ws_security_options_are_checked_at_construction(
+    options: dict[str, Any], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OG_TEST_WSSE", "p")
+    with pytest.raises(ConfigurationError, match=message) as info:
+        SoapPrisonConnector(config("http://x/", **options))
+    assert "inline" not in str(info.value)
 
 
 # --- a failing region ------------------------------------------------------------------------
@@ -439,17 +495,19 @@ async def test_malformed_replies_are_upstream_invalid(
         await flaky.movements_for([SMITH, JOHNNY])
 
 
-async def test_malformed_replies_fail_each_key_of_a_legacy_fan_out(
+async def test_malformed_replies_to_every_call_of_a_legacy_region_raise(
     legacy: SoapPrisonConnector, estate: Any
 ) -> None:
     estate["legacy"].state.faults = Faults(malformed_rate=1.0)
-    results = await legacy.movements_for([SMITH, JOHNNY])
-    assert [type(r) for r in results] == [UpstreamInvalid, UpstreamInvalid]
+    with pytest.raises(UpstreamInvalid):
+        await legacy.movements_for([SMITH, JOHNNY])
+    assert estate["legacy"].state.counters["GetMovements"] == 2  # one call per key, as before
 
 
 # --- hostile replies, in process -------------------------------------------------------------
 
 WSDL = {batch: render_wsdl(batch, "hostile") for batch in (True, False)}
+WSDL12 = render_wsdl(True, "hostile", "1.2")
 BOMB = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + "".join(
@@ -484,6 +542,8 @@ def hostile(
     wsdl: Reply | None = None,
     seen: list[httpx.Request] | None = None,
     auth: AuthConfig | None = None,
+    version: str = "1.1",
+    options: dict[str, Any] | None = None,
 ) -> SoapPrisonConnector:
     """A connector whose region serves a good WSDL (unless ``wsdl``), then ``reply`` to calls."""
 
@@ -492,13 +552,13 @@ def hostile(
             seen.append(request)
         answer = reply if request.method == "POST" else wsdl
         if answer is None:
-            head, tail = WSDL[batch]
+            head, tail = WSDL12 if version == "1.2" else WSDL[batch]
             return httpx.Response(200, content=head + b'"http://region.test/"' + tail)
         if isinstance(answer, Exception):
             raise answer
         return answer
 
-    cfg = replace(config("http://region.test/"), auth=auth or AuthConfig())
+    cfg = replace(config("http://region.test/", **(options or {})), auth=auth or AuthConfig())
     return SoapPrisonConnector(cfg, transport=httpx.MockTransport(handler))
 
 
@@ -536,7 +596,6 @@ FAILURES: dict[str, tuple[Reply, type[ConnectorError]]] = {
     "connect error": (httpx.ConnectError("socket-detail"), RegionUnavailable),
     "read timeout": (httpx.ReadTimeout("slow"), RegionTimeout),
     "remote protocol error": (httpx.RemoteProtocolError("reset"), RegionUnavailable),
-    "foreign bug": (RuntimeError("something nobody foresaw"), UpstreamInvalid),
 }
 
 
@@ -600,6 +659,16 @@ BOOKING = (
 LEEDS = "<p:prisonName>Leeds</p:prisonName>"
 
 
+def histories12(start: str) -> httpx.Response:
+    body = (
+        "<p:custodyHistory><p:offenderId>A</p:offenderId><p:found>true</p:found>"
+        f"{BOOKING.format(name=LEEDS, start=start)}</p:custodyHistory>"
+    )
+    return xml(
+        200, ENV12.format(f"<p:GetCustodyHistoriesResponse>{body}</p:GetCustodyHistoriesResponse>")
+    )
+
+
 def histories(*items: tuple[str, str]) -> httpx.Response:
     body = "".join(
         f"<p:custodyHistory><p:offenderId>{i}</p:offenderId><p:found>true</p:found>{b}"
@@ -643,6 +712,28 @@ async def test_bad_dates_and_batch_replies_that_do_not_answer_the_keys(
     await connector.aclose()
 
 
+@pytest.mark.parametrize("where", ["transport", "mapping"])
+async def test_a_bug_is_not_hidden_as_an_upstream_error(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bug = RuntimeError("something nobody foresaw")
+    if where == "transport":
+        connector = hostile(bug)
+    else:
+
+        def broken(*args: object) -> None:
+            raise bug
+
+        monkeypatch.setattr(m, "custody_episode", broken)
+        connector = hostile(histories(("A", BOOKING.format(name=LEEDS, start="2020-01-01"))))
+    try:
+        with pytest.raises(RuntimeError) as info:
+            await connector.custody_for(["A"])
+        assert info.value is bug
+    finally:
+        await connector.aclose()
+
+
 async def test_api_key_is_sent_with_every_request_and_never_shown() -> None:
     seen: list[httpx.Request] = []
     connector = hostile(
@@ -656,8 +747,259 @@ async def test_api_key_is_sent_with_every_request_and_never_shown() -> None:
     await connector.aclose()
 
 
-async def test_legacy_fan_out_keeps_per_key_errors() -> None:
-    connector = hostile(fault("Client"), batch=False)
-    results = await connector.custody_for(["A", "B"])
-    assert [type(r) for r in results] == [UpstreamRejected, UpstreamRejected]
-    await connector.aclose()
+# --- the per-key rule: a whole-call failure is raised however many calls it took ---------------
+
+GOOD = BOOKING.format(name=LEEDS, start="2020-01-01")
+
+
+def by_ids(
+    answer: Callable[[list[str]], httpx.Response], batch: bool = True, **options: Any
+) -> tuple[SoapPrisonConnector, list[list[str]]]:
+    """A connector whose region answers each call by ``answer(the call's offender ids)``."""
+    calls: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            head, tail = WSDL[batch]
+            return httpx.Response(200, content=head + b'"http://region.test/"' + tail)
+        keys = re.findall(r"offenderId>([^<]+)<", request.content.decode())
+        calls.append(keys)
+        return answer(keys)
+
+    cfg = config("http://region.test/", **options)
+    return SoapPrisonConnector(cfg, transport=httpx.MockTransport(handler)), calls
+
+
+def good_histories(keys: list[str]) -> httpx.Response:
+    return histories(*((key, GOOD) for key in keys))
+
+
+def one_custody(key: str) -> httpx.Response:
+    body = f"<p:GetCustodyHistoryResponse>{GOOD}</p:GetCustodyHistoryResponse>"
+    return xml(200, ENV.format(body))
+
+
+@pytest.mark.parametrize(("max_batch", "calls"), [(None, 1), (2, 3)])
+@pytest.mark.parametrize("garbage", ["<p:Surprise/>", "not xml"])
+async def test_garbage_to_every_call_raises_for_one_chunk_or_several(
+    max_batch: int | None, calls: int, garbage: str
+) -> None:
+    options: dict[str, Any] = {} if max_batch is None else {"max_batch": max_batch}
+    reply = xml(200, ENV.format(garbage) if garbage.startswith("<") else garbage)
+    connector, seen = by_ids(lambda keys: reply, **options)
+    try:
+        with pytest.raises(UpstreamInvalid):
+            await connector.custody_for(["A", "B", "C", "D", "E"])
+    finally:
+        await connector.aclose()
+    assert len(seen) == calls
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (fault("Client"), UpstreamRejected),
+        (httpx.Response(401), UpstreamAuthFailed),
+        (fault("Server"), RegionUnavailable),
+    ],
+)
+async def test_a_refusal_of_every_call_raises_for_several_chunks(
+    reply: httpx.Response, expected: type[ConnectorError]
+) -> None:
+    connector, seen = by_ids(lambda keys: reply, max_batch=1)
+    try:
+        with pytest.raises(ConnectorError) as info:
+            await connector.alerts_for(["A", "B", "C"])
+    finally:
+        await connector.aclose()
+    assert type(info.value) is expected
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize("max_batch", [None, 2])
+async def test_one_bad_chunk_or_key_among_good_ones_fails_alone(max_batch: int | None) -> None:
+    options: dict[str, Any] = {} if max_batch is None else {"max_batch": max_batch}
+    nameless = BOOKING.format(name="<p:prisonName> </p:prisonName>", start="2020-01-01")
+
+    def answer(keys: list[str]) -> httpx.Response:
+        if max_batch is not None and "C" in keys:
+            return xml(200, ENV.format("<p:Surprise/>"))  # the whole chunk C, D is garbage
+        return histories(*((k, nameless if k == "B" else GOOD) for k in keys))
+
+    connector, seen = by_ids(answer, **options)
+    try:
+        results = await connector.custody_for(["A", "B", "C", "D", "E"])
+    finally:
+        await connector.aclose()
+    kinds = [type(r) if isinstance(r, ConnectorError) else list for r in results]
+    bad_chunk = [UpstreamInvalid, UpstreamInvalid] if max_batch else [list, list]
+    assert kinds == [list, UpstreamInvalid, *bad_chunk, list]
+    assert len(seen) == (3 if max_batch else 1)
+
+
+@pytest.mark.parametrize("reply", [fault("Client"), xml(200, ENV.format("<p:Surprise/>"))])
+async def test_a_legacy_region_failing_every_call_raises(reply: httpx.Response) -> None:
+    connector, seen = by_ids(lambda keys: reply, batch=False)
+    try:
+        with pytest.raises(ConnectorError) as info:
+            await connector.custody_for(["A", "B"])
+    finally:
+        await connector.aclose()
+    assert type(info.value) in (UpstreamRejected, UpstreamInvalid)
+    assert seen == [["A"], ["B"]]
+
+
+async def test_a_legacy_region_failing_one_key_fails_it_alone() -> None:
+    def answer(keys: list[str]) -> httpx.Response:
+        return fault("Client") if keys == ["B"] else one_custody(keys[0])
+
+    connector, seen = by_ids(answer, batch=False)
+    try:
+        results = await connector.custody_for(["A", "B", "C"])
+    finally:
+        await connector.aclose()
+    assert sorted(seen) == [["A"], ["B"], ["C"]]
+    assert type(results[1]) is UpstreamRejected
+    assert [r[0].local_id for r in (results[0], results[2]) if isinstance(r, list)] == ["A", "C"]
+
+
+# --- SOAP 1.2 -------------------------------------------------------------------------------
+
+ENV12 = (
+    '<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"'
+    ' xmlns:p="urn:offender-graph:prison:v1"'
+    ' xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
+    "<env:Body>{}</env:Body></env:Envelope>"
+)
+
+
+def fault12(code: str, subcode: str = "") -> httpx.Response:
+    sub = f"<env:Subcode><env:Value>{subcode}</env:Value></env:Subcode>" if subcode else ""
+    body = (
+        f"<env:Fault><env:Code><env:Value>env:{code}</env:Value>{sub}</env:Code>"
+        '<env:Reason><env:Text xml:lang="en">secret-internal</env:Text></env:Reason></env:Fault>'
+    )
+    return httpx.Response(
+        500, content=ENV12.format(body).encode(), headers={"content-type": "application/soap+xml"}
+    )
+
+
+async def test_a_soap_12_region_is_called_over_its_12_binding(estate: dict[str, System]) -> None:
+    system = estate["soap12"]
+    async with started(system) as connector:
+        assert (connector.soap_version, connector.batch) == ("1.2", True)
+        [[person]] = await connector.find_by_identifiers(ids(SMITH_NOMS))
+        custody = await connector.custody_for([SMITH, UNKNOWN])
+        assert not isinstance(person, ConnectorError) and person.local_id == SMITH
+        assert isinstance(custody[0], list) and custody[0][0].prison_id == "LEI"
+        assert custody[1] == []
+        assert system.state.counters["FindOffenders"] == 1
+        assert system.state.counters["GetCustodyHistories"] == 1
+    async with httpx.AsyncClient() as client:  # the same system refuses a SOAP 1.1 envelope
+        refused = await client.post(system.url, content=ENV.format("<p:GetAlerts/>").encode())
+    assert refused.status_code == 500 and b"VersionMismatch" in refused.content
+
+
+async def test_soap_12_requests_are_12_envelopes() -> None:
+    seen: list[httpx.Request] = []
+    reply = xml(200, ENV12.format("<p:GetAlertsBatchResponse/>"))
+    connector = hostile(reply, seen=seen, version="1.2")
+    try:
+        assert await connector.alerts_for([]) == []
+        with pytest.raises(UpstreamInvalid):  # answers no key
+            await connector.alerts_for([SMITH])
+    finally:
+        await connector.aclose()
+    post = next(r for r in seen if r.method == "POST")
+    assert post.headers["content-type"].startswith("application/soap+xml")
+    assert b"http://www.w3.org/2003/05/soap-envelope" in post.content
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (fault12("Sender"), UpstreamRejected),
+        (fault12("VersionMismatch"), UpstreamRejected),
+        (fault12("Receiver"), RegionUnavailable),
+        (fault12("Sender", "wsse:FailedAuthentication"), UpstreamAuthFailed),
+        (xml(200, ENV12.format("<p:FindOffenderResponse/>")), UpstreamInvalid),  # misrouted
+        (histories12("2020-13-45"), UpstreamInvalid),  # a date zeep would read as None
+        (xml(200, ENV12.format("<p:Surprise/>")), UpstreamInvalid),
+    ],
+)
+async def test_soap_12_faults_and_bad_replies_map_like_soap_11(
+    reply: httpx.Response, expected: type[ConnectorError]
+) -> None:
+    connector = hostile(reply, version="1.2")
+    try:
+        with pytest.raises(ConnectorError) as info:
+            await connector.custody_for([SMITH])
+    finally:
+        await connector.aclose()
+    assert type(info.value) is expected
+    assert "secret" not in str(info.value)
+
+
+# --- WS-Security ----------------------------------------------------------------------------
+
+
+def wsse_options(
+    monkeypatch: pytest.MonkeyPatch, password: str = WSSE_PASSWORD, **more: Any
+) -> dict[str, Any]:
+    """Options naming the token, its password given by reference (an environment variable)."""
+    monkeypatch.setenv("OG_TEST_WSSE_PASSWORD", password)
+    return {"wsse_username": WSSE_USER, "wsse_password": {"env": "OG_TEST_WSSE_PASSWORD"}, **more}
+
+
+@pytest.mark.parametrize("system", ["secured", "secured12"])
+@pytest.mark.parametrize("digest", [False, True])
+async def test_a_ws_security_username_token_is_sent_and_accepted(
+    estate: dict[str, System], system: str, digest: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with started(
+        estate[system], **wsse_options(monkeypatch, wsse_digest=digest)
+    ) as connector:
+        assert [len(r) for r in await connector.alerts_for([SMITH, UNKNOWN])] == [1, 0]
+        assert len(await connector.search_people(PersonSearch("Smith"))) == 3
+        assert WSSE_PASSWORD not in repr(connector.options)
+    assert estate[system].state.counters["GetAlertsBatch"] == 1
+
+
+@pytest.mark.parametrize("system", ["secured", "secured12"])
+@pytest.mark.parametrize("token", ["none", "wrong password", "wrong digest"])
+async def test_a_missing_or_wrong_token_is_upstream_auth_failed(
+    estate: dict[str, System], system: str, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = {
+        "none": {},
+        "wrong password": wsse_options(monkeypatch, "not-it"),
+        "wrong digest": wsse_options(monkeypatch, "not-it", wsse_digest=True),
+    }[token]
+    async with started(estate[system], **options) as connector:
+        with pytest.raises(UpstreamAuthFailed) as info:
+            await connector.alerts_for([SMITH])
+    assert "not-it" not in str(info.value) and WSSE_PASSWORD not in str(info.value)
+    assert estate[system].state.counters["GetAlertsBatch"] == 0
+
+
+@pytest.mark.parametrize("digest", [False, True])
+async def test_the_token_header_is_in_every_envelope(
+    digest: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[httpx.Request] = []
+    connector = hostile(
+        fault("Server"), seen=seen, options=wsse_options(monkeypatch, wsse_digest=digest)
+    )
+    try:
+        with pytest.raises(RegionUnavailable):
+            await connector.alerts_for([SMITH])
+    finally:
+        await connector.aclose()
+    [post] = [r for r in seen if r.method == "POST"]
+    envelope = etree.fromstring(post.content)
+    token = envelope.find(f"{{{SOAP11_ENV}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
+    assert token is not None and token.findtext(f"{{{WSSE}}}Username") == WSSE_USER
+    password = token.find(f"{{{WSSE}}}Password")
+    assert password is not None
+    assert password.get("Type", "").endswith("#PasswordDigest" if digest else "#PasswordText")
+    assert (password.text == WSSE_PASSWORD) is not digest

@@ -15,7 +15,8 @@ from connectors import soap_mapping as m
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.payload import PayloadError, per_key
 from connectors.records import AlertSource, PersonName, SentenceDates
-from connectors.soap import SETTINGS
+from connectors.soap_base import SETTINGS
+from connectors.soap_reply import SOAP11_ENV
 from simulators.soap_prison import render_wsdl
 
 REGION = "prison-test"
@@ -230,7 +231,7 @@ def test_per_key_checks_count_and_order() -> None:
 
 # --- reply checks ----------------------------------------------------------------------------
 
-SOAP_ENV = m.SOAP_ENV
+SOAP_ENV = SOAP11_ENV
 NS = "urn:offender-graph:prison:v1"
 
 
