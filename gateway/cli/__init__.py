@@ -1,6 +1,6 @@
 """The offender-graph command. Each command group registers itself from its own module:
-``estate`` (demo, simulate), ``serving`` (serve), ``admin`` (config check, cache invalidate)
-and ``contract`` (schema export, schema diff)."""
+``estate`` (demo, simulate), ``serving`` (serve), ``admin`` (config check, cache invalidate),
+``contract`` (schema export, schema diff) and ``connector`` (check-connector)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from connectors.config import ConfigProblems
 from connectors.errors import ConfigurationError
-from gateway.cli import admin, contract, estate, serving
+from gateway.cli import admin, connector, contract, estate, serving
 from gateway.cli.arguments import Parser
 
 DESCRIPTION = (
@@ -19,7 +19,7 @@ DESCRIPTION = (
     "Settings come from the config file; any OFFENDER_GRAPH_<TABLE>__<KEY> environment "
     "variable overrides its key."
 )
-COMMAND_GROUPS = (estate, serving, admin, contract)
+COMMAND_GROUPS = (estate, serving, admin, contract, connector)
 
 
 def package_version() -> str:
