@@ -4,14 +4,19 @@ connectors (each a one-line mutation of rest-camel)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
+import connectors
+import connectors.testing
 from connectors.base import BatchResult, Capability
 from connectors.errors import ConnectorError, UpstreamAuthFailed
 from connectors.identifiers import Identifier, IdentifierKind
@@ -180,3 +185,18 @@ async def test_the_kit_fails_a_connector_exceeding_its_concurrency(
     kit = kit_for(Unbounded, camel_region)
     with pytest.raises(AssertionError, match="in flight at once"):
         await kit.test_concurrency_honoured(camel_region, Capability.FIND_BY_IDENTIFIERS)
+
+
+def test_the_package_and_check_connector_run_without_pytest() -> None:
+    code = (
+        "import sys, connectors, connectors.testing, connectors.testing.live, gateway.cli; "
+        "assert 'pytest' not in sys.modules, 'pytest imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_kit_is_covered_by_the_packages_py_typed() -> None:
+    package = Path(connectors.__file__).parent
+    assert (package / "py.typed").is_file()
+    assert Path(connectors.testing.__file__).parent.parent == package  # PEP 561: a subpackage
