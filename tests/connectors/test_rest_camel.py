@@ -16,7 +16,6 @@ import pytest
 from connectors.base import Capability, PersonSearch
 from connectors.config import AuthConfig
 from connectors.errors import (
-    RegionTimeout,
     RegionUnavailable,
     UpstreamAuthFailed,
     UpstreamInvalid,
@@ -214,34 +213,6 @@ async def test_wrong_secret_is_upstream_auth_failed(sim: Sim) -> None:
     await connector.aclose()
 
 
-async def test_outage_is_region_unavailable(camel: CamelProbationConnector, sim: Sim) -> None:
-    sim.state.faults = Faults(outage=True)
-    with pytest.raises(RegionUnavailable):
-        await camel.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
-    with pytest.raises(RegionUnavailable):
-        await camel.search_people(PersonSearch(surname="Smith"))
-
-
-async def test_latency_beyond_timeout_is_region_timeout(sim: Sim) -> None:
-    await_warm = CamelProbationConnector(camel_config(sim.url, timeout=0.2))
-    await await_warm.supervision_for([WATTS])  # token fetched without latency
-    sim.state.faults = Faults(latency_ms=600)
-    with pytest.raises(RegionTimeout):
-        await await_warm.supervision_for([WATTS])
-    await await_warm.aclose()
-
-
-async def test_malformed_replies_are_upstream_invalid(
-    camel: CamelProbationConnector, sim: Sim
-) -> None:
-    await camel.alerts_for([WATTS])
-    sim.state.faults = Faults(malformed_rate=1.0)
-    with pytest.raises(UpstreamInvalid):
-        await camel.search_people(PersonSearch(surname="Smith"))
-    with pytest.raises(UpstreamInvalid):  # garbage to the whole batch: the call fails
-        await camel.alerts_for([WATTS, OKAFOR])
-
-
 async def test_garbage_to_every_chunk_fails_the_call(sim: Sim) -> None:
     connector = CamelProbationConnector(camel_config(sim.url, max_batch=1))
     await connector.alerts_for([WATTS])  # token fetched before the fault
@@ -257,13 +228,6 @@ def test_batch_limit_is_max_batch_or_its_older_name_batch_size() -> None:
     assert CamelProbationConnector(camel_config("http://c.test/", batch_size=7)).batch_limit == 7
     both = camel_config("http://c.test/", batch_size=7, max_batch=5)
     assert CamelProbationConnector(both).batch_limit == 5
-
-
-async def test_connection_refused_is_region_unavailable() -> None:
-    connector = CamelProbationConnector(camel_config(f"http://127.0.0.1:{free_port()}/"))
-    with pytest.raises(RegionUnavailable):
-        await connector.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
-    await connector.aclose()
 
 
 async def test_aclose_is_idempotent(sim: Sim) -> None:

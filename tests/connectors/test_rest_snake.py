@@ -12,7 +12,6 @@ import pytest
 
 from connectors.base import PersonSearch
 from connectors.errors import (
-    RegionTimeout,
     RegionUnavailable,
     UpstreamAuthFailed,
     UpstreamInvalid,
@@ -22,7 +21,7 @@ from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import AlertSource, SupervisionKind
 from connectors.registry import available_dialects
 from connectors.rest_snake import SnakeProbationConnector
-from simulators.faults import FaultInjection, Faults, SimState
+from simulators.faults import FaultInjection, SimState
 from simulators.rest_snake import create_snake_app
 from simulators.server import ServerGroup, free_port
 from tests.fixtures.rest.cases import (
@@ -155,42 +154,6 @@ async def test_vendor_errors_map_to_the_taxonomy(snake: SnakeProbationConnector)
     assert isinstance(broken, RegionUnavailable) and len(fine) == 2  # type: ignore[arg-type]
     with pytest.raises(UpstreamRejected):
         await snake.search_people(PersonSearch(surname="  "))
-
-
-async def test_outage_is_region_unavailable(snake: SnakeProbationConnector, sim: Sim) -> None:
-    sim.state.faults = Faults(outage=True)
-    with pytest.raises(RegionUnavailable):
-        await snake.supervision_for([WATTS, OKAFOR])
-    with pytest.raises(RegionUnavailable):
-        await snake.search_people(PersonSearch(surname="Smith"))
-
-
-async def test_latency_beyond_timeout_is_region_timeout(sim: Sim) -> None:
-    connector = SnakeProbationConnector(snake_config(sim.url, timeout=0.2))
-    sim.state.faults = Faults(latency_ms=600)
-    with pytest.raises(RegionTimeout):
-        await connector.find_by_identifiers([Identifier(CRN, WATTS_CRN)])
-    await connector.aclose()
-
-
-async def test_malformed_replies_are_upstream_invalid(
-    snake: SnakeProbationConnector, sim: Sim
-) -> None:
-    sim.state.faults = Faults(malformed_rate=1.0)
-    with pytest.raises(UpstreamInvalid):
-        await snake.search_people(PersonSearch(surname="Smith"))
-    with pytest.raises(UpstreamInvalid):  # garbage for every key: the call fails whole
-        await snake.find_by_identifiers([Identifier(CRN, WATTS_CRN)] * 2)
-    with pytest.raises(UpstreamInvalid):
-        await snake.alerts_for([WATTS, OKAFOR, UNKNOWN])
-
-
-async def test_connection_refused_is_region_unavailable() -> None:
-    connector = SnakeProbationConnector(snake_config(f"http://127.0.0.1:{free_port()}/"))
-    with pytest.raises(RegionUnavailable):
-        await connector.alerts_for([WATTS])
-    await connector.aclose()
-    await connector.aclose()
 
 
 # --- payloads that do not map, in-process ---------------------------------------------------------

@@ -460,39 +460,9 @@ async def test_outage_is_region_unavailable(flaky: SoapPrisonConnector, estate: 
     assert info.value.region == REGION and "503" in info.value.public_message
 
 
-async def test_outage_of_a_legacy_region_fails_the_whole_fan_out(
-    legacy: SoapPrisonConnector, estate: Any
-) -> None:
-    estate["legacy"].state.faults = Faults(outage=True)
-    with pytest.raises(RegionUnavailable):
-        await legacy.alerts_for([SMITH, MARY])
-
-
-async def test_error_rate_is_region_unavailable(flaky: SoapPrisonConnector, estate: Any) -> None:
-    estate["flaky"].state.faults = Faults(error_rate=1.0)
-    with pytest.raises(RegionUnavailable):
-        await flaky.search_people(PersonSearch("Smith"))
-
-
-async def test_latency_beyond_the_timeout_is_region_timeout(
-    flaky: SoapPrisonConnector, estate: Any
-) -> None:
-    estate["flaky"].state.faults = Faults(latency_ms=600)
-    with pytest.raises(RegionTimeout):
-        await flaky.find_by_identifiers(ids(SMITH_NOMS))
-
-
 async def test_latency_within_the_timeout_is_fine(flaky: SoapPrisonConnector, estate: Any) -> None:
     estate["flaky"].state.faults = Faults(latency_ms=50)
     assert len((await flaky.find_by_identifiers(ids(SMITH_NOMS)))[0]) == 1
-
-
-async def test_malformed_replies_are_upstream_invalid(
-    flaky: SoapPrisonConnector, estate: Any
-) -> None:
-    estate["flaky"].state.faults = Faults(malformed_rate=1.0)
-    with pytest.raises(UpstreamInvalid):
-        await flaky.movements_for([SMITH, JOHNNY])
 
 
 async def test_malformed_replies_to_every_call_of_a_legacy_region_raise(
