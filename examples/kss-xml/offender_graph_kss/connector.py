@@ -8,12 +8,12 @@ SDK's status mapping). The wire format is in :mod:`offender_graph_kss.server`.
 """
 
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from typing import ClassVar, TypeVar
 from xml.sax.saxutils import escape
 
 import httpx
 from lxml import etree
+from pydantic import Field
 
 import connectors as og
 from connectors.auth import BasicAuth
@@ -26,7 +26,7 @@ from connectors.xml import XmlHttpConnector
 from connectors.xml_readers import attribute, children, date_of, flag, opt_date, opt_text, text
 
 T = TypeVar("T")
-Code = TypeVar("Code", bound=StrEnum)
+Code = TypeVar("Code", og.SupervisionKind, og.ManagerRole)
 Element = etree._Element
 Many = list[list[T] | og.ConnectorError]
 Slot = Element | og.ConnectorError | None  # a case, a per-key error, or none held
@@ -41,12 +41,12 @@ class KssOptions(og.ConnectorOptions):
 
     username: str
     password: og.SecretOption
+    page_size: int = Field(10, ge=1, le=10)  # search hits per page: CaseLink serves 1 to 10
 
 
 def code(element: Element, name: str, enum: type[Code]) -> Code:
     """The child ``name`` as one of ``enum``'s values."""
-    value = text(element, name)
-    if value not in enum.__members__:
+    if (value := text(element, name)) not in enum.__members__:
         raise PayloadError(f"element '{name}' is not one of {', '.join(enum.__members__)}")
     return enum(value)
 
@@ -128,7 +128,7 @@ class KssConnector(XmlHttpConnector):
         password = self.options.password.get_secret_value()
         return BasicAuth(self.options.username, password, encoding=CHARSET)
 
-    async def _hits(self, url: str, params: dict[str, str]) -> Page[str]:
+    async def _hits(self, url: str, **params: str) -> Page[str]:
         """Case refs of one page of hits, and how many pages there are."""
         root = await self.xml("GET", url, params=params)
         with payload_boundary(self.region):
@@ -177,8 +177,8 @@ class KssConnector(XmlHttpConnector):
 
     async def find_by_identifiers(self, ids: Sequence[og.Identifier]) -> Many[og.PersonRecord]:
         async def lookup(one: Sequence[og.Identifier]) -> list[list[og.PersonRecord]]:
-            params = {"type": one[0].kind.value, "value": one[0].value}
-            return [await self._people((await self._hits("caselink/lookup", params)).items)]
+            hits = await self._hits("caselink/lookup", type=one[0].kind.value, value=one[0].value)
+            return [await self._people(hits.items)]
 
         return await call_in_chunks(self.region, ids, lookup, size=1, limit=self.config.concurrency)
 
@@ -187,9 +187,9 @@ class KssConnector(XmlHttpConnector):
         params = {"surname": query.surname, "forename": query.forename or "", "born": born}
 
         async def fetch(page: int, size: int) -> Page[str]:
-            return await self._hits("caselink/search", {**params, "page": str(page)})
+            return await self._hits("caselink/search", **params, page=str(page), size=str(size))
 
-        pages = page_size_pages(self.region, fetch, size=10, first=1)  # CaseLink's pages
+        pages = page_size_pages(self.region, fetch, size=self.options.page_size, first=1)
         return await self._people((await collect(pages, limit=query.limit))[: query.limit])
 
     async def supervision_for(self, local_ids: Sequence[str]) -> Many[og.SupervisionEpisode]:

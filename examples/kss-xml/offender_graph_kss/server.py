@@ -7,7 +7,8 @@ Wire format (what the connector in :mod:`offender_graph_kss.connector` speaks):
   with ``Retry-After`` (seconds) and a ``<Maintenance>`` body.
 - Replies are ``text/xml; charset=ISO-8859-1``; dates are ``yyyyMMdd``, flags ``Y``/``N``,
   names ``Surname, Forename Middle``.
-- ``GET /caselink/search?surname=&forename=&born=&page=`` (pages from 1, ``PAGE_SIZE`` hits each)
+- ``GET /caselink/search?surname=&forename=&born=&page=&size=`` (pages from 1, ``size`` hits
+  each, 1 to ``PAGE_SIZE``)
   and ``GET /caselink/lookup?type=CRN|NOMS|PNC|CRO&value=`` answer
   ``<Hits page="1" pages="3"><Hit><CaseRef>KSS000001</CaseRef></Hit>...</Hits>``: case refs only.
 - ``POST /caselink/cases`` with ``<Fetch><CaseRef>...</CaseRef>...</Fetch>`` (at most
@@ -178,17 +179,17 @@ def create_kss_app(
         params = request.query_params
         surname = params.get("surname", "").strip()
         try:
-            page = int(params.get("page", "1"))
+            page, size = int(params.get("page", "1")), int(params.get("size", PAGE_SIZE))
             born = (
                 datetime.strptime(params["born"], "%Y%m%d").date() if params.get("born") else None
             )
         except ValueError:
-            return _error(400, "page must be a whole number, born yyyyMMdd")
-        if not surname or page < 1:
-            return _error(400, "surname is required and pages start at 1")
+            return _error(400, "page and size must be whole numbers, born yyyyMMdd")
+        if not surname or page < 1 or not 1 <= size <= PAGE_SIZE:
+            return _error(400, f"surname is required, pages start at 1, size is 1 to {PAGE_SIZE}")
         found = refs(store.search(surname, params.get("forename") or None, born))
-        pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-        chunk = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        pages = max(1, math.ceil(len(found) / size))
+        chunk = found[(page - 1) * size : page * size]
         return xml_reply(hits_xml(chunk, page, pages))
 
     async def lookup(request: Request) -> Response:
