@@ -4,11 +4,18 @@ Each attempt may take the region's own ``timeout`` as a *total* time (not per re
 more than the request has left, so a region that trickles its reply is cut on time. The
 request's page budget is put in force for the connector's paginators. The split stage before it
 (``split.py``) keeps every call within the connector's ``batch_limit``.
+
+A connector reports the region's failures as :class:`~connectors.errors.ConnectorError`s and
+lets its own bugs propagate (no ``except Exception`` in a dialect). Here, at the edge of the
+gateway, such a bug is logged with its traceback as what it is and becomes a
+:class:`ConnectorBug` (``INTERNAL_ERROR``) for that region alone: never disguised as the region's
+bad data, and never another region's loss.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import cast
@@ -18,6 +25,14 @@ from connectors.budget import use_budget
 from connectors.errors import ConnectorError, RegionTimeout, UpstreamInvalid
 from connectors.identifiers import Identifier
 from gateway.pipeline.call import Fetched, Outcome, RegionCall
+
+log = logging.getLogger("offender_graph.pipeline")
+
+
+class ConnectorBug(ConnectorError):
+    """The region's connector failed in a way it did not report (a bug): this region's loss."""
+
+    code = "INTERNAL_ERROR"
 
 
 async def invoke(
@@ -60,6 +75,16 @@ class ConnectorStage:
             raise RegionTimeout(
                 call.region, f"region did not answer within {timeout:.2g} s"
             ) from None
+        except ConnectorError:
+            raise
+        except Exception as exc:  # a bug of the connector, not a state of the region
+            log.error(
+                "region %s: its connector failed in %s (a bug)",
+                call.region,
+                call.operation.value,
+                exc_info=exc,
+            )
+            raise ConnectorBug(call.region, "the region's connector failed unexpectedly") from exc
         if len(results) != len(call.keys):
             raise UpstreamInvalid(call.region, "connector returned the wrong number of results")
         now = time.time()

@@ -24,6 +24,8 @@ from zeep.exceptions import Fault
 from connectors.base import Capability
 from connectors.errors import ConfigurationError, RegionUnavailable, UpstreamInvalid
 from connectors.http import send
+from connectors.identifiers import Identifier, IdentifierKind
+from connectors.records import SystemKind
 from connectors.soap import soap_errors
 from gateway.observability.access_log import (
     RequestFacts,
@@ -46,6 +48,7 @@ from simulators.runner import RunningEstate
 from simulators.server import free_port
 from simulators.truth import Estate, TruePerson
 from tests.conftest import HEALTHY, serve_gateway
+from tests.gateway.inprocess import FakeRegion, Gateway, person
 
 Lines = Callable[[], list[dict[str, Any]]]
 FORGED = '{"level": "INFO", "logger": "forged", "message": "forged line"}'
@@ -246,20 +249,36 @@ def test_a_soap_fault_string_with_a_newline_cannot_forge_a_line(
     }
 
 
-async def test_an_unexpected_http_failure_is_logged_without_its_message(
+async def test_a_connector_bug_is_logged_as_one_without_its_message_and_costs_only_its_region(
     captured: tuple[io.StringIO, Lines],
 ) -> None:
     buffer, lines = captured
-    noms = "A1234" + "AA"
+    noms = "A1234" + "BC"
 
     def explode(request: httpx.Request) -> httpx.Response:
         raise RuntimeError(f"cannot send {request.url}")  # the URL holds the identifier
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(explode)) as client:
-        with pytest.raises(UpstreamInvalid):
+        with pytest.raises(RuntimeError):  # a bug is no region's state: send lets it through
             await send(client, "probation-wales", "GET", f"http://region/people?noms={noms}")
-    [line] = [line for line in lines() if line["logger"] == "connectors.http"]
-    assert line["message"] == "region probation-wales: unexpected failure sending a request"
+
+    identifier = Identifier(IdentifierKind.NOMS, noms)
+    prison = FakeRegion("prison", SystemKind.CUSTODY, [person("prison", "P1", identifier)])
+    broken = FakeRegion("probation", SystemKind.PROBATION, [])
+    broken.fail[Capability.FIND_BY_IDENTIFIERS] = RuntimeError(f"bug near {noms}")  # type: ignore[assignment]
+    data, errors = await Gateway([prison, broken]).execute(
+        "query($id: String!) { offender(identifier: $id) { records { region localId } } }",
+        id=noms,
+    )
+    assert data == {"offender": {"records": [{"region": "prison", "localId": "P1"}]}}
+    assert [(e["extensions"]["region"], e["extensions"]["code"]) for e in errors] == [
+        ("probation", "INTERNAL_ERROR")
+    ]
+    [line] = [line for line in lines() if line["logger"] == "offender_graph.pipeline"]
+    assert line["level"] == "ERROR"
+    assert (
+        line["message"] == "region probation: its connector failed in find_by_identifiers (a bug)"
+    )
     assert line["exc_info"].endswith("\nRuntimeError")
     assert noms not in buffer.getvalue()
 
