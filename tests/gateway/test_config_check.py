@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 from gateway.config_check import run_check
 from gateway.ids import new_id_key
+
+# the shipped dialects and any installed beside them (the example regions of examples/)
+INSTALLED = sorted(e.name for e in entry_points(group="offender_graph.connectors"))
 
 CLI = Path(sys.executable).with_name("offender-graph")  # the console script of this venv
 SECRET = "k3y-Zp40-never-printed"
@@ -116,8 +120,8 @@ def test_dialects_cache_url_and_id_key_are_checked_too(
     code, lines = run_check(path)
     assert code == 1
     assert lines == [
-        f"{path}: regions.prison-north.dialect: no dialect of that name; installed: rest-camel, "
-        "rest-snake, soap-prison",
+        f"{path}: regions.prison-north.dialect: no dialect of that name; installed: "
+        + ", ".join(INSTALLED),
         f"{path}: regions.probation-wales.kind: dialect rest-snake does not serve CUSTODY",
         f"{path}: cache.url must be a redis:// or rediss:// URL",
         f"{path}: gateway.id_key must be the base64 of 64 bytes",
