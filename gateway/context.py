@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auth.principal import Principal
+from gateway.audit.events import AuditSink
 from gateway.directory import RegionDirectory
 from gateway.outcomes import RegionFailure
 from gateway.service import OffenderService
@@ -17,6 +19,8 @@ class GatewayContext:
 
     service: OffenderService
     directory: RegionDirectory
+    principal: Principal  # who the request acts for (auth/)
+    audit: AuditSink  # where every person resolved for them is recorded
     failures: list[tuple[RegionFailure, Path]] = field(default_factory=list)
 
     def report(self, failures: tuple[RegionFailure, ...] | list[RegionFailure], path: Path) -> None:

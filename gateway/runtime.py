@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opentelemetry.trace import Tracer
 
+from auth.principal import Principal
 from connectors.base import Connector
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 from connectors.registry import build_connectors
+from gateway.audit.events import AuditSink, DiscardAudit
 from gateway.cache_store import CacheStore, build_store
 from gateway.context import GatewayContext
 from gateway.directory import RegionDirectory
@@ -56,16 +58,18 @@ class Runtime:
     metrics: GatewayMetrics  # Prometheus metrics, for /metrics
     stats: RegionStats  # the last hour of calls per region, for /status
     tracer: Tracer | None = None  # set when the OTEL_* variables ask for traces
+    audit: AuditSink = field(default_factory=DiscardAudit)  # where reads are recorded
 
-    def context(self) -> GatewayContext:
-        """A fresh request: its own deadline, page budget, loaders and service."""
+    def context(self, principal: Principal) -> GatewayContext:
+        """A fresh request for ``principal``: its own deadline, page budget, loaders and
+        service."""
         settings = self.settings
         scope = RequestScope(pages=PageBudget(settings.max_pages_per_request))
         loaders = RegionLoaders(self.pipeline, Deadline(settings.request_deadline), scope)
         service = OffenderService(
             loaders, self.directory, self.ids, max_page_size=settings.max_page_size
         )
-        return GatewayContext(service, self.directory)
+        return GatewayContext(service, self.directory, principal, self.audit)
 
     async def start(self) -> None:
         """Start every connector in parallel (a region that is down is marked so, not fatal),

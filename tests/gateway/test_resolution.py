@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auth.principal import Principal
 from connectors.base import Capability
 from connectors.errors import RegionUnavailable
 from connectors.identifiers import Identifier, IdentifierKind
@@ -17,7 +18,7 @@ C = Capability
 
 
 async def run(gateway: Gateway, *identifiers: Identifier) -> Walk:
-    service = gateway.runtime.context().service
+    service = gateway.runtime.context(Principal.development()).service
     return await walk(service.loaders, service.directory, [], identifiers)
 
 

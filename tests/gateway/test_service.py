@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from auth.principal import Principal
 from connectors.base import Capability, PersonSearch
 from connectors.errors import RegionUnavailable, UpstreamInvalid
 from connectors.identifiers import Identifier, IdentifierKind, InvalidIdentifier, parse_identifier
@@ -520,7 +521,7 @@ async def test_page_sizes_outside_one_to_the_maximum_are_refused(first: int) -> 
 
 async def test_the_service_default_page_size_limit_is_one_hundred() -> None:
     gateway = Gateway(estate())
-    context = gateway.runtime.context()
+    context = gateway.runtime.context(Principal.development())
     service = OffenderService(context.service.loaders, context.directory, gateway.runtime.ids)
     with pytest.raises(BadInput, match=r"^first must be between 1 and 100$"):
         await service.search("Smith", None, None, 101, None)
@@ -572,7 +573,7 @@ async def test_one_person_found_twice_on_a_page_is_shown_once_wherever_the_repea
 # ---- facts are asked once per person -------------------------------------------------------------
 async def test_facts_of_one_kind_are_gathered_once_however_many_fields_need_them() -> None:
     gateway = Gateway(estate())
-    service = gateway.runtime.context().service
+    service = gateway.runtime.context(Principal.development()).service
     asked: list[tuple[str, Capability]] = []
     try_load = service.loaders.try_load
 

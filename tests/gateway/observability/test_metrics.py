@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from auth.principal import Principal
 from connectors.base import Capability
 from connectors.errors import (
     ConnectorError,
@@ -323,7 +324,9 @@ async def test_failing_operation_metrics_cost_the_request_nothing() -> None:
     runtime = build_runtime(settings(), {"prison": prison})
     metrics = GatewayMetrics()
     schema = build_schema(regions=1, observers=[operation_metrics(metrics, BrokenNames())])
-    result = await schema.execute("{ regions { name } }", context_value=runtime.context())
+    result = await schema.execute(
+        "{ regions { name } }", context_value=runtime.context(Principal.development())
+    )
     assert result.errors is None and result.data == {"regions": [{"name": "prison"}]}
     text = generate_latest(metrics.registry).decode()
     assert value(text, "offender_graph_graphql_requests_in_flight") == 0  # still balanced
