@@ -34,6 +34,7 @@ from connectors.identifiers import (
 )
 from connectors.options import ConnectorOptions, SecretOption
 from connectors.records import (
+    AccessLimits,
     Alert,
     AlertSource,
     CustodyEpisode,
@@ -50,6 +51,7 @@ from connectors.records import (
 )
 
 __all__ = [
+    "AccessLimits",
     "Alert",
     "AlertSource",
     "AuthConfig",

@@ -41,6 +41,26 @@ class PersonName:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessLimits:
+    """Limited-access rules a probation system holds for its case (docs/domain.md). Upstream,
+    never enforced upstream: the gateway's policy enforces them.
+
+    ``excluded``: users (token subjects) who may not see the person. ``restricted_to``: when not
+    empty, only these users may see the person. Empty both: no limit.
+    """
+
+    excluded: frozenset[str] = frozenset()
+    restricted_to: frozenset[str] = frozenset()
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.excluded or self.restricted_to)
+
+
+NO_LIMITS = AccessLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """One system's slice of a person: the local record and the identifiers it carries.
 
@@ -58,6 +78,7 @@ class PersonRecord:
     date_of_birth: date | None
     aliases: tuple[PersonName, ...] = ()
     gender: str | None = None  # the region's code or word, as it writes it
+    access: AccessLimits = NO_LIMITS  # probation systems' exclusion and restriction lists
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ CONTRACT = {
     "ManagerRole",
     "Alert",
     "AlertSource",
+    "AccessLimits",
     "SystemKind",
     # identifiers
     "Identifier",
