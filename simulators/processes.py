@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,11 +22,13 @@ class GatewayProcess:
         port = free_port()
         command = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
         command += ["--port", str(port), "--workers", str(workers)]
+        # Its output (one JSON access line per request) goes to a file, not a pipe: a pipe
+        # nobody reads fills up and then blocks the gateway mid-request.
+        self._output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command,
-            stdout=subprocess.PIPE,
+            stdout=self._output,
             stderr=subprocess.STDOUT,
-            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.base_url = f"http://127.0.0.1:{port}"
@@ -49,8 +52,11 @@ class GatewayProcess:
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            output, _ = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
-        return output or ""
+            self.process.wait()
+        self._output.seek(0)
+        output = self._output.read()
+        self._output.close()
+        return output
