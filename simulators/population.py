@@ -5,13 +5,15 @@
 orders, custody terms with transfers between prison groups, releases on licence, recalls and moves
 between probation regions. Every system stores only its slice, under its own local id, with dirt:
 missing NOMS numbers, short-form PNCs, other spellings, aliases, and some different people who
-share a name and date of birth. :class:`~simulators.truth.TruePerson` says which are one person.
+share a name and date of birth; about 1% are limited-access in probation (:mod:`simulators.access`).
+:class:`~simulators.truth.TruePerson` says which are one person, and the limits each system holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from simulators.access import limit_access
 from simulators.builder import EstateBuilder
 from simulators.layout import estate_systems
 from simulators.lives import LifeWriter
@@ -41,4 +43,5 @@ def generate_estate(
         person = builder.person(person_id, twin_of)
         LifeWriter(builder, person).live()
         population[person_id] = person
+    limit_access(population, builder.stores, seed)
     return Estate(seed=seed, systems=builder.stores, people=population)

@@ -127,6 +127,8 @@ class ProbationCase(LocalPerson):
     supervisions: list[SupervisionRow] = field(default_factory=list)
     managers: list[ManagerRow] = field(default_factory=list)
     registrations: list[RegistrationRow] = field(default_factory=list)
+    exclusions: list[str] = field(default_factory=list)  # users who may not see the case
+    restrictions: list[str] = field(default_factory=list)  # when any: the only users who may
 
 
 Record = PrisonerRecord | ProbationCase

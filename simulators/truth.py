@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from connectors.records import NO_LIMITS, AccessLimits
 from simulators.stores import Record, SystemStore
 
 SIM_TODAY = date(2026, 11, 1)  # the estate's "now", fixed so a seed always gives the same data
@@ -24,6 +25,12 @@ class TruePerson:
     noms: str | None = None
     crn: str | None = None
     slices: dict[str, str] = field(default_factory=dict)  # system name -> local id
+    access: dict[str, AccessLimits] = field(default_factory=dict)  # probation system -> limits
+
+    @property
+    def limited(self) -> bool:
+        """Whether any of the person's probation systems limits access to them."""
+        return any(limits.limited for limits in self.access.values())
 
     @property
     def systems(self) -> list[str]:
@@ -51,3 +58,20 @@ class Estate:
             if len(person.slices) >= min_systems and len(kinds) == 2:
                 found.append(person)
         return found
+
+    def access_of(self, person_id: int, system: str) -> AccessLimits:
+        """The limits ``system`` holds on the person (none: :data:`NO_LIMITS`)."""
+        return self.people[person_id].access.get(system, NO_LIMITS)
+
+    def limited_people(self, kind: str | None = None) -> list[TruePerson]:
+        """Limited-access people, by id; ``kind`` ``"excluded"`` (or ``"restricted"``): only
+        those on whom some system holds an exclusion (or restriction) list."""
+        lists = {None: "limited", "excluded": "excluded", "restricted": "restricted_to"}
+        if kind not in lists:
+            raise ValueError(f"kind must be 'excluded' or 'restricted', not {kind!r}")
+        wanted = lists[kind]
+        return [
+            person
+            for _, person in sorted(self.people.items())
+            if any(getattr(limits, wanted) for limits in person.access.values())
+        ]

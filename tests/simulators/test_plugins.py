@@ -90,9 +90,16 @@ AUTH_KEYS_BEFORE: dict[str, dict[str, Any]] = {  # ...: a fresh secret or this s
 }
 
 
+LIMITED_ACCESS_FIELDS = ("exclusions", "restrictions")  # drawn apart: simulators/access.py
+
+
 def fingerprint(estate: Estate) -> str:
+    """Of every record as it was before the limited-access lists, which are pinned apart."""
     records = {
-        name: [dataclasses.asdict(r) for r in store.records.values()]
+        name: [
+            {k: v for k, v in dataclasses.asdict(r).items() if k not in LIMITED_ACCESS_FIELDS}
+            for r in store.records.values()
+        ]
         for name, store in estate.systems.items()
     }
     return hashlib.sha256(json.dumps(records, default=str, sort_keys=True).encode()).hexdigest()
