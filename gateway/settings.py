@@ -61,6 +61,17 @@ class ResilienceSettings:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    """``[audit]``: the log of every person resolved for a user (README "Audit log")."""
+
+    enabled: bool = True
+    url: str = field(default="", repr=False)  # "", sqlite:///PATH or postgresql://...
+    queue_size: int = 10_000  # events held in memory for the writer; past it they spill
+    batch_size: int = 200  # events written in one transaction
+    spill_dir: str = "var/audit-spill"  # where events wait while the store is unreachable
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     """Everything ``create_app`` needs. The ``[gateway]`` table of the config file sets these."""
 
@@ -81,6 +92,7 @@ class GatewaySettings:
     id_key: str = field(default="", repr=False)  # base64 key of opaque offender ids (64 bytes)
     cache: CacheSettings = field(default_factory=CacheSettings)
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 class _Environment(BaseSettings):
@@ -92,12 +104,14 @@ class _Environment(BaseSettings):
     gateway: dict[str, str] = Field(default_factory=dict)
     cache: dict[str, str] = Field(default_factory=dict)
     resilience: dict[str, str] = Field(default_factory=dict)
+    audit: dict[str, str] = Field(default_factory=dict)
 
 
 _TABLES: dict[str, type] = {
     "gateway": GatewaySettings,
     "cache": CacheSettings,
     "resilience": ResilienceSettings,
+    "audit": AuditSettings,
 }
 _MAY_BE_ZERO = frozenset({"retries", "default_ttl", "stale_grace"})
 _SECRETS = frozenset({"id_key", "url"})  # may be given as { env = "NAME" } or { file = "PATH" }
@@ -187,6 +201,7 @@ def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
         regions=regions,
         cache=CacheSettings(**tables["cache"]),
         resilience=ResilienceSettings(**tables["resilience"]),
+        audit=AuditSettings(**tables["audit"]),
         **tables["gateway"],
     )
 
