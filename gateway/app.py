@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 
 from auth.principal import Principal
 from connectors.base import Connector
+from gateway.audit.build import queue_depth
 from gateway.context import GatewayContext
 from gateway.graphiql import ASSETS_URL, STATIC_DIR, ExamplePerson, graphiql_page
 from gateway.health import ready_payload
@@ -95,7 +96,9 @@ def create_app(
     example = ExamplePerson(example_identifier, example_name, example_date_of_birth)
     graphql = GatewayGraphQL(runtime, example)
 
-    live = LiveCollector(list(runtime.connectors), runtime.breakers)
+    live = LiveCollector(
+        list(runtime.connectors), runtime.breakers, audit_queue_depth=queue_depth(runtime.audit)
+    )
     metrics = MetricsExport(runtime.metrics, live)
 
     @contextlib.asynccontextmanager

@@ -16,6 +16,7 @@ from connectors.base import Connector
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 from connectors.registry import build_connectors
+from gateway.audit.build import build_audit, close_audit, start_audit
 from gateway.audit.events import AuditSink, DiscardAudit
 from gateway.cache_store import CacheStore, build_store
 from gateway.context import GatewayContext
@@ -76,6 +77,7 @@ class Runtime:
         then the background health probe."""
         await asyncio.gather(*(self._start(n, c) for n, c in self.connectors.items()))
         await self.probe.start()
+        await start_audit(self.audit)  # replays any spill left by an earlier run
 
     async def _start(self, name: str, connector: Connector) -> None:
         try:
@@ -94,6 +96,7 @@ class Runtime:
             *(c.aclose() for c in self.connectors.values()),
             self.store.aclose(),
             self.breakers.aclose(),
+            close_audit(self.audit),  # writes (or spills) what is still queued
             return_exceptions=True,
         )
 
@@ -134,4 +137,5 @@ def build_runtime(
         tracer=tracer,
         metrics=metrics,
         stats=stats,
+        audit=build_audit(settings.audit),  # [audit]: SQLite under var/ by default
     )

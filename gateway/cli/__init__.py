@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from connectors.config import ConfigProblems
 from connectors.errors import ConfigurationError
-from gateway.cli import admin, connector, contract, estate, scaffold, serving
+from gateway.cli import admin, audit, connector, contract, estate, scaffold, serving
 from gateway.cli.arguments import Parser
 
 DESCRIPTION = (
@@ -19,7 +19,7 @@ DESCRIPTION = (
     "Settings come from the config file; any OFFENDER_GRAPH_<TABLE>__<KEY> environment "
     "variable overrides its key."
 )
-COMMAND_GROUPS = (estate, serving, admin, contract, scaffold, connector)
+COMMAND_GROUPS = (estate, serving, admin, contract, scaffold, connector, audit)
 
 
 def package_version() -> str:
