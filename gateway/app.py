@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from auth.principal import Principal
 from connectors.base import Connector
@@ -24,6 +25,7 @@ from gateway.context import GatewayContext
 from gateway.graphiql import ASSETS_URL, STATIC_DIR, ExamplePerson, graphiql_page
 from gateway.health import ready_payload
 from gateway.http_stack import middleware
+from gateway.limits import Refused, error_body
 from gateway.observability.access_log import note_operation, note_result
 from gateway.observability.metrics_export import LiveCollector, MetricsExport, worker_exited
 from gateway.observability.metrics_graphql import operation_metrics
@@ -32,6 +34,7 @@ from gateway.observability.tracing import continued_trace
 from gateway.observability.tracing_graphql import OperationTracing
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import GatewaySettings
+from gateway.trusted_documents import load_trusted_documents
 from schema.build import build_schema
 
 
@@ -40,6 +43,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
     def __init__(self, runtime: Runtime, example: ExamplePerson) -> None:
         settings = runtime.settings
+        self.trusted = load_trusted_documents(settings.trusted_documents, settings.adhoc_documents)
         super().__init__(
             build_schema(
                 max_depth=settings.max_depth,
@@ -49,6 +53,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 regions=len(runtime.directory.names),
                 max_page_size=settings.max_page_size,
                 introspection=settings.introspection,
+                prepared=self.trusted.parsed,
                 observers=[
                     operation_metrics(runtime.metrics),
                     *([OperationTracing] if runtime.tracer else []),
@@ -68,10 +73,28 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         return self.runtime.context(Principal.development())  # until auth/ proves one
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        except Refused as refused:  # a trusted-documents refusal: coded JSON, like the guard's
+            body = error_body(refused.code, refused.message)
+            return Response(body, refused.status, media_type="application/json")
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        params = request.query_params  # a GET naming a trusted document is not the page
+        named = "documentId" in params or "extensions" in params
+        return not named and super().should_render_graphql_ide(request)
+
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
-        if isinstance(data, GraphQLRequestData):  # for the access line
-            note_operation(data.operation_name, data.query)
+        if isinstance(data, GraphQLRequestData):
+            raw = (
+                self.parse_query_params(request.query_params)
+                if request.method == "GET"
+                else self.parse_json(await request.get_body())  # read once, kept by Starlette
+            )
+            data.query = self.trusted.resolve(data.query, raw.get("documentId"), data.extensions)
+            note_operation(data.operation_name, data.query)  # for the access line
         return data
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:

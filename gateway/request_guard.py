@@ -4,7 +4,8 @@ POST: Content-Length at most ``max_bytes`` (413 ``BAD_USER_INPUT``) before anyth
 body read within ``max_bytes`` and ``body_timeout`` seconds in all (413, or 408
 ``REQUEST_TIMEOUT``), ``application/json`` in UTF-8 (415 ``BAD_REQUEST``), then a UTF-8 JSON
 object (400 ``BAD_REQUEST``; an array is a batch: 400 ``BATCHING_NOT_SUPPORTED``) whose ``query``
-is a string (absent only beside ``extensions.persistedQuery``), ``variables`` and ``extensions``
+is a string (absent only beside ``documentId`` or ``extensions.persistedQuery``: a trusted
+document, see :mod:`gateway.trusted_documents`), ``variables`` and ``extensions``
 objects or null, ``operationName`` a string or null (400 ``BAD_REQUEST``). The checked body is
 replayed to the app unchanged.
 
@@ -136,7 +137,9 @@ def check_document(body: bytes) -> None:
     if extensions is not None and not isinstance(extensions, dict):
         raise _bad("`extensions` must be an object or null")
     query = data.get("query")
-    persisted = isinstance(extensions, dict) and "persistedQuery" in extensions
+    persisted = "documentId" in data or (
+        isinstance(extensions, dict) and "persistedQuery" in extensions
+    )
     if not isinstance(query, str) and not (query is None and persisted):
         raise _bad("`query` must be a string")
     if not isinstance(data.get("variables"), dict | None):

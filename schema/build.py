@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from schema.cost import cost_limit, shape_rule
 from schema.errors import GatewayErrors
+from schema.prepared import prepared_documents
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 
@@ -45,6 +46,7 @@ def build_schema(
     max_page_size: int = 100,
     introspection: bool = True,
     observers: Sequence[type[SchemaExtension]] = (),
+    prepared: Mapping[str, DocumentNode] | None = None,
 ) -> strawberry.Schema:
     """The offender graph schema; depth, aliases, tokens and cost limited, introspection
     switchable.
@@ -60,7 +62,8 @@ def build_schema(
     would escape our error codes.
 
     ``observers`` are extensions that watch each operation (the gateway's metrics); they run
-    outermost.
+    outermost. ``prepared``: documents parsed in advance, by their text (the trusted documents,
+    which are known to parse), so those skip the parser.
     """
     rules: list[type[ASTValidationRule]] = [
         shape_rule(max_depth, max_aliases),
@@ -75,6 +78,8 @@ def build_schema(
         lambda: ValidationCache(maxsize=1024),
         cost_limit(max_cost, regions, max_page_size),
     ]
+    if prepared:
+        extensions.append(prepared_documents(prepared))
     return GatewaySchema(
         query=Query,
         extensions=extensions,

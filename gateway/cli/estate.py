@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from simulators.runner import RunningEstate
     from simulators.truth import Estate, TruePerson
 
+# The demo's config turns on what production leaves off: GraphiQL and introspection (its docs pane).
+DEMO_GATEWAY: dict[str, Any] = {"graphiql": True, "introspection": True}
+
 
 def with_estate_defaults(args: argparse.Namespace) -> None:
     """Give ``--people`` and ``--seed`` the simulators' defaults, importing them only for the
@@ -93,7 +96,8 @@ def start_estate(
         config.parent.chmod(0o700)  # var/: the demo's config and anything else written there
     config.touch(mode=0o600)
     config.chmod(0o600)
-    config.write_text(running.config_toml({"id_key": new_id_key()}), encoding="utf-8")
+    gateway = DEMO_GATEWAY | {"id_key": new_id_key()}
+    config.write_text(running.config_toml(gateway), encoding="utf-8")
     return running
 
 

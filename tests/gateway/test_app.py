@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,7 +15,16 @@ from simulators.truth import Estate
 from tests.conftest import GraphQLCall, serve_gateway
 
 
-def test_graphiql_page_and_its_assets_are_served_by_the_gateway(gateway_url: str) -> None:
+@pytest.fixture(scope="module")
+def graphiql_url(running_estate: RunningEstate) -> Iterator[str]:
+    """A gateway with GraphiQL on (off by default, as in production)."""
+    group, url = serve_gateway(running_estate, graphiql=True)
+    yield url
+    group.stop()
+
+
+def test_graphiql_page_and_its_assets_are_served_by_the_gateway(graphiql_url: str) -> None:
+    gateway_url = graphiql_url
     page = httpx.get(gateway_url, headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "Offender Graph" in page.text
