@@ -1,7 +1,8 @@
 """Gateway settings: read once at start-up from the config file and the environment, then frozen.
 
 Each table of the file is one frozen dataclass: ``[gateway]`` is :class:`GatewaySettings` itself,
-``[cache]`` is :class:`CacheSettings` and ``[resilience]`` is :class:`ResilienceSettings`. Every
+``[cache]`` is :class:`CacheSettings`, ``[resilience]`` is :class:`ResilienceSettings` and
+``[auth]`` is :class:`AuthSettings`. Every
 key may also be set by an environment variable ``OFFENDER_GRAPH_<TABLE>__<KEY>`` (read with
 pydantic-settings, any case), which wins over the file, which wins over the default. One reader
 (:func:`_table`) validates every table the same way: unknown keys and wrong types are named (with
@@ -71,6 +72,34 @@ class AuditSettings:
     spill_dir: str = "var/audit-spill"  # where events wait while the store is unreachable
 
 
+AUTH_MODES = ("jwt", "off")
+AUTH_ALGORITHMS = ("RS256", "ES256")
+DEV_ISSUER = "offender-graph-dev"  # the local development issuer's `iss` (auth/dev_issuer.py)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """``[auth]``: who a request acts for, from an OAuth2 bearer JWT (``mode = "off"``: nobody is
+    asked; every request acts for the unrestricted development principal)."""
+
+    mode: str = "jwt"  # "jwt" or "off"
+    issuer: str = ""  # the tokens' `iss`; required with "jwt" (unless the dev issuer is on)
+    audience: str = ""  # the tokens' `aud`; required with "jwt" (unless the dev issuer is on)
+    jwks_url: str = ""  # the issuer's key set; required with "jwt" (unless the dev issuer is on)
+    algorithms: str = "RS256 ES256"  # accepted signature algorithms (space-separated)
+    leeway: float = 30.0  # seconds of clock skew allowed on exp and nbf
+    jwks_cache_seconds: float = 300.0  # how long a fetched key set is used before a refetch
+    jwks_refetch_seconds: float = 30.0  # least time between refetches for an unknown kid
+    jwks_timeout: float = 3.0  # seconds one key set fetch may take
+    roles_claim: str = "roles"  # a list of roles, or a space-separated string (as `scope`)
+    prisons_claim: str = "caseload"  # the prison ids of the user's caseload
+    regions_claim: str = "probation_regions"  # the probation region codes of the user
+    client_claims: str = "azp client_id"  # the first of these present names the client
+    operator_role: str = "OPERATOR"  # the role that sees /ready details, /status and /metrics
+    dev_issuer: bool = False  # serve and trust the local development issuer (never in production)
+    dev_key_file: str = "var/dev-issuer-key.pem"  # the dev issuer's private key (made if absent)
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     """Everything ``create_app`` needs. The ``[gateway]`` table of the config file sets these."""
@@ -83,10 +112,8 @@ class GatewaySettings:
     max_cost: int = 1500  # estimated upstream calls of one query (see schema/cost.py)
     max_page_size: int = 100
     max_pages_per_request: int = 200  # result pages one request may read from all regions
-    introspection: bool = False  # production defaults: both off unless configured
-    graphiql: bool = False
-    trusted_documents: str = ""  # the front-end build's manifest of trusted documents (JSON)
-    adhoc_documents: bool = True  # false: only trusted documents run (needs trusted_documents)
+    introspection: bool = True
+    graphiql: bool = True
     max_body_bytes: int = 256 * 1024
     body_timeout: float = 10.0  # seconds a client may take to send its request body
     cors_origins: str = ""  # browser origins allowed to call (space-separated); empty: CORS off
@@ -94,6 +121,7 @@ class GatewaySettings:
     id_key: str = field(default="", repr=False)  # base64 key of opaque offender ids (64 bytes)
     cache: CacheSettings = field(default_factory=CacheSettings)
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
 
 
@@ -106,6 +134,7 @@ class _Environment(BaseSettings):
     gateway: dict[str, str] = Field(default_factory=dict)
     cache: dict[str, str] = Field(default_factory=dict)
     resilience: dict[str, str] = Field(default_factory=dict)
+    auth: dict[str, str] = Field(default_factory=dict)
     audit: dict[str, str] = Field(default_factory=dict)
 
 
@@ -197,15 +226,46 @@ def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
     regions = collect(
         problems, partial(parse_regions, document), cast(tuple[RegionConfig, ...], ())
     )
+    auth = AuthSettings(mode="off")  # a placeholder when [auth] itself is wrong
+    if tables["auth"] is not none:
+        auth = collect(problems, partial(_auth, tables["auth"]), auth)
     if problems:
         raise ConfigProblems(problems)
     return GatewaySettings(
         regions=regions,
         cache=CacheSettings(**tables["cache"]),
         resilience=ResilienceSettings(**tables["resilience"]),
+        auth=auth,
         audit=AuditSettings(**tables["audit"]),
         **tables["gateway"],
     )
+
+
+def _auth(options: Mapping[str, Any]) -> AuthSettings:
+    """``[auth]``, its keys checked together: a known mode and algorithms, and with "jwt" the
+    issuer, audience and key set (or the development issuer, which cannot stand for another)."""
+    auth = AuthSettings(**options)
+    problems: list[str] = []
+    if auth.mode not in AUTH_MODES:
+        problems.append(f"auth.mode must be one of {', '.join(AUTH_MODES)}")
+    algorithms = auth.algorithms.split()
+    if not algorithms or not set(algorithms) <= set(AUTH_ALGORITHMS):
+        problems.append(f"auth.algorithms must name some of {', '.join(AUTH_ALGORITHMS)}")
+    if auth.mode == "jwt" and auth.dev_issuer:
+        if auth.issuer not in ("", DEV_ISSUER) or auth.jwks_url:
+            problems.append(
+                "auth.dev_issuer trusts only the development issuer: unset auth.issuer and "
+                "auth.jwks_url, or turn auth.dev_issuer off"
+            )
+    elif auth.mode == "jwt":
+        missing = [
+            f"auth.{key}" for key in ("issuer", "audience", "jwks_url") if not options.get(key)
+        ]
+        if missing:
+            problems.append(f'auth.mode = "jwt" needs {", ".join(missing)} (or auth.mode = "off")')
+    if problems:
+        raise ConfigProblems(problems)
+    return auth
 
 
 def load_settings(path: Path) -> GatewaySettings:

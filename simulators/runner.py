@@ -106,8 +106,10 @@ class RunningEstate:
         self, gateway: Mapping[str, Any] | None = None, **tables: Mapping[str, Any]
     ) -> str:
         """A complete gateway config file for this estate, with ``[gateway]`` and any other
-        tables (``cache={"url": ...}`` writes ``[cache]``)."""
+        tables (``cache={"url": ...}`` writes ``[cache]``). ``[auth]`` is authentication off
+        unless ``auth=`` says otherwise (the demo trusts the development issuer)."""
         lines = ["# Written by `offender-graph simulate`: the simulated estate's regions.", ""]
+        tables = {"auth": {"mode": "off"}, **tables}
         for name, table in {"gateway": gateway or {}, **tables}.items():
             if table:
                 lines += [f"[{name}]", *(_assign(k, v) for k, v in table.items()), ""]

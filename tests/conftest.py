@@ -42,6 +42,7 @@ TEST_RESILIENCE = {
     "auth_open_seconds": 0.2,
     "backoff_initial": 0.01,
 }
+AUTH_OFF: dict[str, Any] = {"mode": "off"}  # tests not about security act for the dev principal
 NOBODY = "query($id: String!) { offender(identifier: $id) { id } }"  # nobody holds Z....ZZ
 _nobody = itertools.count(1000)
 HEALTHY: dict[str, Any] = {}  # a PUT replaces every fault: an empty one clears them all
@@ -53,10 +54,12 @@ def serve_gateway(
     cache: dict[str, Any] | None = None,
     resilience: dict[str, Any] | None = None,
     region_options: dict[str, Any] | None = None,
+    auth: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> tuple[ServerGroup, str]:
     """Start a gateway for the estate on a free port; returns (servers, /graphql URL).
-    ``region_options`` are set on every region's table (e.g. ``cache_ttl``)."""
+    ``region_options`` are set on every region's table (e.g. ``cache_ttl``); ``auth`` is the
+    ``[auth]`` table (default: authentication off)."""
     regions = running.region_tables()
     for table in regions.values():
         table["timeout"] = region_timeout or table["timeout"]
@@ -67,6 +70,7 @@ def serve_gateway(
             "gateway": gateway,
             "cache": TEST_CACHE if cache is None else cache,
             "resilience": {**TEST_RESILIENCE, **(resilience or {})},
+            "auth": AUTH_OFF if auth is None else auth,
         }
     )
     port = free_port()

@@ -201,6 +201,9 @@ dialect = "{dialect}"
 kind = "CUSTODY"
 base_url = "http://10.255.255.1:9/"
 {options}
+
+[auth]
+mode = "off"
 """
 
 

@@ -26,7 +26,7 @@ from connectors.records import (
     SystemKind,
 )
 from gateway.runtime import Runtime, build_runtime
-from gateway.settings import CacheSettings, GatewaySettings, ResilienceSettings
+from gateway.settings import AuthSettings, CacheSettings, GatewaySettings, ResilienceSettings
 from schema.build import build_schema
 
 TODAY = date(2026, 11, 1)
@@ -139,11 +139,12 @@ class FakeRegion(Connector):
 
 
 def settings(**overrides: Any) -> GatewaySettings:
-    """Settings for in-process tests: no cache unless asked, quick retries."""
+    """Settings for in-process tests: no cache unless asked, quick retries, authentication off."""
     values: dict[str, Any] = {
         "regions": (),
         "cache": CacheSettings(enabled=False),
         "resilience": ResilienceSettings(backoff_initial=0.001, backoff_max=0.002),
+        "auth": AuthSettings(mode="off"),
     }
     values.update(overrides)
     return GatewaySettings(**values)

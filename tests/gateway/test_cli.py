@@ -113,6 +113,7 @@ def test_serve_refuses_a_bad_config_with_the_key_named(tmp_path: Path) -> None:
 CLI = Path(sys.executable).with_name("offender-graph")  # the console script of this venv
 REGION_TOML = (
     '[regions.north]\ndialect = "soap-prison"\nkind = "CUSTODY"\nbase_url = "http://127.0.0.1:9/"\n'
+    '[auth]\nmode = "off"\n'
 )
 COMMANDS = [
     [],

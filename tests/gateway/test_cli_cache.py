@@ -25,6 +25,9 @@ base_url = "http://127.0.0.1:9/"
 dialect = "rest-camel"
 kind = "PROBATION"
 base_url = "http://127.0.0.1:9/"
+
+[auth]
+mode = "off"
 """
 NOMS = Identifier(IdentifierKind.NOMS, "A1234AA")
 

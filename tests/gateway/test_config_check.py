@@ -25,6 +25,11 @@ ESTATE = f"""
 [gateway]
 id_key = {{ env = "TEST_ID_KEY" }}
 
+[auth]
+issuer = "https://login.example.internal/"
+audience = "offender-graph"
+jwks_url = "https://login.example.internal/.well-known/jwks.json"
+
 [cache]
 url = "redis://:{REDIS_PASSWORD}@10.255.255.1:6390/1"
 
@@ -54,7 +59,7 @@ def secrets_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_ID_KEY", ID_KEY)
     monkeypatch.setenv("TEST_SNAKE_KEY", SECRET)
     for name in list(os.environ):
-        if name.upper().startswith(("OFFENDER_GRAPH_GATEWAY", "OFFENDER_GRAPH_CACHE")):
+        if name.upper().startswith(("OFFENDER_GRAPH_GATEWAY", "OFFENDER_GRAPH_CACHE", "OFFENDER_GRAPH_AUTH")):
             monkeypatch.delenv(name)
 
 

@@ -12,36 +12,39 @@ import pytest
 from connectors.config import ConfigProblems
 from connectors.errors import ConfigurationError
 from gateway.ids import new_id_key
-from gateway.settings import GatewaySettings, load_settings, parse_settings
+from gateway.settings import AuthSettings, GatewaySettings, load_settings, parse_settings
 
 REGION = {"dialect": "soap-prison", "kind": "CUSTODY", "base_url": "http://127.0.0.1:8101/"}
 REGION_TOML = (
     '[regions.north]\ndialect = "soap-prison"\nkind = "CUSTODY"\n'
     'base_url = "http://127.0.0.1:8101/"\n'
+    '[auth]\nmode = "off"\n'
 )
+AUTH_OFF = {"mode": "off"}  # these tests are not about authentication (tests/auth/ are)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No OFFENDER_GRAPH_<TABLE> variable of the shell running the tests leaks in."""
-    tables = tuple(f"OFFENDER_GRAPH_{table}" for table in ("GATEWAY", "CACHE", "RESILIENCE"))
+    tables = tuple(
+        f"OFFENDER_GRAPH_{table}" for table in ("GATEWAY", "CACHE", "RESILIENCE", "AUTH")
+    )
     for name in list(os.environ):
         if name.upper().startswith(tables):
             monkeypatch.delenv(name)
 
 
 def document(**gateway: Any) -> dict[str, Any]:
-    return {"gateway": gateway, "regions": {"north": dict(REGION)}}
+    return {"gateway": gateway, "regions": {"north": dict(REGION)}, "auth": AUTH_OFF}
 
 
 def test_defaults_without_a_gateway_table() -> None:
-    settings = parse_settings({"regions": {"north": dict(REGION)}})
+    settings = parse_settings({"regions": {"north": dict(REGION)}, "auth": AUTH_OFF})
     assert settings.request_deadline == 5.0
     assert settings.max_depth == 12
     assert settings.max_page_size == 100
-    assert settings.introspection is False  # production defaults
-    assert settings.graphiql is False
-    assert settings.trusted_documents == "" and settings.adhoc_documents is True
+    assert settings.introspection is True
+    assert settings.graphiql is True
     assert settings.max_body_bytes == 256 * 1024
     assert [r.name for r in settings.regions] == ["north"]
 
@@ -52,8 +55,8 @@ def test_every_setting_is_read() -> None:
             request_deadline=2,
             max_depth=5,
             max_page_size=10,
-            introspection=True,
-            graphiql=True,
+            introspection=False,
+            graphiql=False,
             max_body_bytes=1024,
         )
     )
@@ -62,9 +65,10 @@ def test_every_setting_is_read() -> None:
         request_deadline=2.0,
         max_depth=5,
         max_page_size=10,
-        introspection=True,
-        graphiql=True,
+        introspection=False,
+        graphiql=False,
         max_body_bytes=1024,
+        auth=AuthSettings(mode="off"),
     )
     assert isinstance(settings.request_deadline, float)
 
@@ -155,6 +159,7 @@ def test_every_problem_is_reported_at_once() -> None:
         "cache": {"default_ttl": -1},
         "resilience": {"retries": 2.5},
         "regions": {"north": dict(REGION), "south": {**REGION, "kind": "JAIL"}},
+        "auth": AUTH_OFF,
     }
     with pytest.raises(ConfigProblems) as caught:
         parse_settings(document)
@@ -180,12 +185,12 @@ def test_load_settings_unreadable_file(tmp_path: Path) -> None:
 # ---- the environment ---------------------------------------------------------------------------
 def test_environment_sets_a_key_of_each_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OFFENDER_GRAPH_GATEWAY__REQUEST_DEADLINE", "2.5")
-    monkeypatch.setenv("OFFENDER_GRAPH_GATEWAY__GRAPHIQL", "true")
+    monkeypatch.setenv("OFFENDER_GRAPH_GATEWAY__GRAPHIQL", "false")
     monkeypatch.setenv("OFFENDER_GRAPH_CACHE__URL", "redis://127.0.0.1:6379/2")
     monkeypatch.setenv("offender_graph_resilience__retries", "0")  # any case
     settings = parse_settings(document())
     assert settings.request_deadline == 2.5
-    assert settings.graphiql is True
+    assert settings.graphiql is False
     assert settings.cache.url == "redis://127.0.0.1:6379/2"
     assert settings.resilience.retries == 0
     assert settings.max_depth == 12  # untouched keys keep their defaults
@@ -282,6 +287,7 @@ def test_secrets_by_environment_variable(monkeypatch: pytest.MonkeyPatch) -> Non
                 "snake": snake_region({"env": "SNAKE_KEY"}),
                 "camel": camel_region({"env": "CAMEL_SECRET"}),
             },
+            "auth": AUTH_OFF,
         }
     )
     snake, camel = settings.regions
@@ -301,6 +307,7 @@ def test_secrets_by_file_without_the_trailing_newline(tmp_path: Path) -> None:
         {
             "gateway": {"id_key": {"file": str(tmp_path / "id.key")}},
             "regions": {"snake": snake_region({"file": str(tmp_path / "snake.key")})},
+            "auth": AUTH_OFF,
         }
     )
     assert settings.regions[0].auth.api_key == SECRET
@@ -309,7 +316,7 @@ def test_secrets_by_file_without_the_trailing_newline(tmp_path: Path) -> None:
 
 
 def test_a_secret_in_place_still_works() -> None:
-    settings = parse_settings({"regions": {"snake": snake_region(SECRET)}})
+    settings = parse_settings({"regions": {"snake": snake_region(SECRET)}, "auth": AUTH_OFF})
     assert settings.regions[0].auth.api_key == SECRET
 
 
@@ -346,6 +353,7 @@ def test_missing_secrets_of_every_kind_are_named_and_no_secret_is_shown(tmp_path
                     "camel": camel_region({"env": "NO_CAMEL_9F3"}),
                     "snake": {**snake_region(SECRET), "timeout": SECRET},
                 },
+                "auth": AUTH_OFF,
             }
         )
     assert caught.value.problems == (
