@@ -112,8 +112,10 @@ class GatewaySettings:
     max_cost: int = 1500  # estimated upstream calls of one query (see schema/cost.py)
     max_page_size: int = 100
     max_pages_per_request: int = 200  # result pages one request may read from all regions
-    introspection: bool = True
-    graphiql: bool = True
+    introspection: bool = False  # production defaults: both off unless configured
+    graphiql: bool = False
+    trusted_documents: str = ""  # the front-end build's manifest of trusted documents (JSON)
+    adhoc_documents: bool = True  # false: only trusted documents run (needs trusted_documents)
     max_body_bytes: int = 256 * 1024
     body_timeout: float = 10.0  # seconds a client may take to send its request body
     cors_origins: str = ""  # browser origins allowed to call (space-separated); empty: CORS off

@@ -39,6 +39,7 @@ def gateway(running_estate: RunningEstate, person: TruePerson) -> Iterator[str]:
     settings = parse_settings(
         {
             "regions": running_estate.region_tables(),
+            "gateway": {"graphiql": True, "introspection": True},  # the docs pane introspects
             "cache": TEST_CACHE,
             "resilience": TEST_RESILIENCE,
             "auth": {"mode": "off"},

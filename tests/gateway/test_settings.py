@@ -43,8 +43,9 @@ def test_defaults_without_a_gateway_table() -> None:
     assert settings.request_deadline == 5.0
     assert settings.max_depth == 12
     assert settings.max_page_size == 100
-    assert settings.introspection is True
-    assert settings.graphiql is True
+    assert settings.introspection is False  # production defaults
+    assert settings.graphiql is False
+    assert settings.trusted_documents == "" and settings.adhoc_documents is True
     assert settings.max_body_bytes == 256 * 1024
     assert [r.name for r in settings.regions] == ["north"]
 
@@ -55,8 +56,8 @@ def test_every_setting_is_read() -> None:
             request_deadline=2,
             max_depth=5,
             max_page_size=10,
-            introspection=False,
-            graphiql=False,
+            introspection=True,
+            graphiql=True,
             max_body_bytes=1024,
         )
     )
@@ -65,8 +66,8 @@ def test_every_setting_is_read() -> None:
         request_deadline=2.0,
         max_depth=5,
         max_page_size=10,
-        introspection=False,
-        graphiql=False,
+        introspection=True,
+        graphiql=True,
         max_body_bytes=1024,
         auth=AuthSettings(mode="off"),
     )
@@ -185,12 +186,12 @@ def test_load_settings_unreadable_file(tmp_path: Path) -> None:
 # ---- the environment ---------------------------------------------------------------------------
 def test_environment_sets_a_key_of_each_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OFFENDER_GRAPH_GATEWAY__REQUEST_DEADLINE", "2.5")
-    monkeypatch.setenv("OFFENDER_GRAPH_GATEWAY__GRAPHIQL", "false")
+    monkeypatch.setenv("OFFENDER_GRAPH_GATEWAY__GRAPHIQL", "true")
     monkeypatch.setenv("OFFENDER_GRAPH_CACHE__URL", "redis://127.0.0.1:6379/2")
     monkeypatch.setenv("offender_graph_resilience__retries", "0")  # any case
     settings = parse_settings(document())
     assert settings.request_deadline == 2.5
-    assert settings.graphiql is False
+    assert settings.graphiql is True
     assert settings.cache.url == "redis://127.0.0.1:6379/2"
     assert settings.resilience.retries == 0
     assert settings.max_depth == 12  # untouched keys keep their defaults
