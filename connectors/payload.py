@@ -170,6 +170,20 @@ def opt_date(data: Payload, key: str, fmt: DateFormat) -> date | None:
         raise PayloadError(f"field '{key}' is not a real date") from None
 
 
+def subjects(values: Any, where: str, key: str | None = None) -> frozenset[str]:
+    """User names (token subjects) from a list of strings, or of objects holding one under
+    ``key``; each trimmed and not blank. Absent (None) reads as none."""
+    if values is None:
+        return frozenset()
+    found = []
+    for i, item in enumerate(items(values, where)):
+        value = obj(item, f"{where}[{i}]").get(key) if key is not None else item
+        if not isinstance(value, str) or not value.strip():
+            raise PayloadError(f"{where}[{i}] is not a user name")
+        found.append(value.strip())
+    return frozenset(found)
+
+
 def required(value: T | None, key: str) -> T:
     """A value read as optional that this record needs."""
     if value is None:

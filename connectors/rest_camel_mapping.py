@@ -6,11 +6,13 @@ identifiers that do not parse (dirty data) are dropped, not fatal.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from connectors import payload as p
 from connectors.parsing import ISO, opt_date, parse_date
 from connectors.records import (
+    AccessLimits,
     Alert,
     AlertSource,
     ManagerRole,
@@ -35,7 +37,24 @@ def offender_id(data: p.Payload) -> str:
 
 def people(region: str, values: Any, where: str) -> list[PersonRecord]:
     """A list of offender summaries."""
-    return p.each(values, where, lambda item: p.person_record(region, item, PERSON))
+    return p.each(values, where, lambda item: person(region, item))
+
+
+def person(region: str, data: p.Payload) -> PersonRecord:
+    """One offender summary, with its limited-access lists."""
+    return replace(p.person_record(region, data, PERSON), access=access(data))
+
+
+def access(data: p.Payload) -> AccessLimits:
+    """``limitedAccess``'s exclusion and restriction lists (absent: none); the
+    ``currentExclusion``/``currentRestriction`` flags, when sent, must agree with them."""
+    lists = p.section(data, "limitedAccess")
+    excluded = p.subjects(lists.get("exclusions"), "limitedAccess.exclusions", "username")
+    restricted = p.subjects(lists.get("restrictions"), "limitedAccess.restrictions", "username")
+    for flag, held in (("currentExclusion", excluded), ("currentRestriction", restricted)):
+        if data.get(flag) is not None and p.boolean(data, flag) != bool(held):
+            raise p.PayloadError(f"field '{flag}' disagrees with limitedAccess")
+    return AccessLimits(excluded, restricted)
 
 
 def search_page(data: Any) -> tuple[list[Any], int]:

@@ -6,11 +6,13 @@ identifiers that do not parse (dirty data) are dropped, not fatal.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from connectors import payload as p
 from connectors.parsing import UK, opt_date, parse_date
 from connectors.records import (
+    AccessLimits,
     Alert,
     AlertSource,
     ManagerRole,
@@ -30,10 +32,24 @@ PERSON = p.PersonFields(
 
 def results_page(region: str, page: p.Payload) -> tuple[list[PersonRecord], str | None]:
     """The people of one result page and the relative link of the next page, if any."""
-    found = p.each(
-        page.get("RESULTS"), "RESULTS", lambda item: p.person_record(region, item, PERSON)
-    )
+    found = p.each(page.get("RESULTS"), "RESULTS", lambda item: person(region, item))
     return found, p.opt_text(page, "NEXT")
+
+
+def person(region: str, data: p.Payload) -> PersonRecord:
+    """One offender, with its limited-access lists."""
+    return replace(p.person_record(region, data, PERSON), access=access(data))
+
+
+def access(data: p.Payload) -> AccessLimits:
+    """``EXCLUDED_USERS`` and ``RESTRICTED_TO_USERS`` (absent: none); the ``EXCLUSION`` and
+    ``RESTRICTION`` flags, when sent, must agree with them (``Y`` when the list has names)."""
+    excluded = p.subjects(data.get("EXCLUDED_USERS"), "EXCLUDED_USERS")
+    restricted = p.subjects(data.get("RESTRICTED_TO_USERS"), "RESTRICTED_TO_USERS")
+    for flag, held in (("EXCLUSION", excluded), ("RESTRICTION", restricted)):
+        if data.get(flag) is not None and p.flag(data, flag) != bool(held):
+            raise p.PayloadError(f"field '{flag}' disagrees with its list of users")
+    return AccessLimits(excluded, restricted)
 
 
 def error_code(reply: Any) -> tuple[p.Payload, str | None]:

@@ -17,6 +17,8 @@ aliases = [text(a, "Name") for a in children(case, "Alias")]
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
+from typing import TypeVar
 
 from lxml import etree
 
@@ -28,15 +30,18 @@ __all__ = [
     "boolean",
     "child",
     "children",
+    "choice",
     "date_of",
     "flag",
     "opt_child",
     "opt_date",
     "opt_text",
     "text",
+    "text_set",
 ]
 
 Element = etree._Element
+E = TypeVar("E", bound=Enum)
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 
@@ -90,6 +95,27 @@ def text(parent: Element, name: str) -> str:
     if value is None:
         raise PayloadError(f"element '{_where(parent, name)}' is missing or empty")
     return value
+
+
+def text_set(parent: Element, name: str) -> frozenset[str]:
+    """The texts of every child called ``name`` (none: empty), each not blank."""
+    found = []
+    for node in children(parent, name):
+        value = (node.text or "").strip()
+        if len(node) or not value:
+            raise PayloadError(f"element '{_where(parent, name)}' is empty or not text")
+        found.append(value)
+    return frozenset(found)
+
+
+def choice(parent: Element, name: str, kind: type[E]) -> E:
+    """The text of the child ``name`` as one of the values of ``kind``, required."""
+    value = text(parent, name)
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(str(member.value) for member in kind)
+        raise PayloadError(f"element '{_where(parent, name)}' is not one of {known}") from None
 
 
 def opt_date(parent: Element, name: str, fmt: DateFormat) -> date | None:

@@ -11,6 +11,9 @@ Wire format in brief:
   registrations}`` are batch calls answering one result per requested key, in order.
 - ``GET /api/v1/offenders/{offenderId}`` and ``.../{offenderId}/supervisions`` etc. are single
   calls.
+- An offender carries ``currentExclusion`` and ``currentRestriction`` (booleans) and, when either
+  is true, ``limitedAccess: {"exclusions": [{"username"}], "restrictions": [{"username"}],
+  "exclusionMessage", "restrictionMessage"}``: who may not see the case, and who alone may.
 
 Each request is counted once under its operation (``token``, ``search``, ``findByIdentifiers``,
 ``offender``, ``supervisions``, ``managers``, ``registrations``; refused calls as ``unauthorised``).
@@ -106,7 +109,29 @@ def offender_json(case: ProbationCase) -> dict[str, Any]:
         "dateOfBirth": _iso(case.date_of_birth),
         "gender": case.gender,
         "aliases": [{"firstName": a.forename, "surname": a.surname} for a in case.aliases],
+        **limited_access_json(case),
     }
+
+
+EXCLUSION_MESSAGE = "You are excluded from viewing this offender record."
+RESTRICTION_MESSAGE = "This is a restricted offender record."
+
+
+def limited_access_json(case: ProbationCase) -> dict[str, Any]:
+    """The case's limited-access flags, as nDelius serves them, with its lists when it has any
+    (``limitedAccess``: who is excluded, who alone may see the case; the messages shown)."""
+    flags: dict[str, Any] = {
+        "currentExclusion": bool(case.exclusions),
+        "currentRestriction": bool(case.restrictions),
+    }
+    if case.exclusions or case.restrictions:
+        flags["limitedAccess"] = {
+            "exclusions": [{"username": user} for user in case.exclusions],
+            "restrictions": [{"username": user} for user in case.restrictions],
+            "exclusionMessage": EXCLUSION_MESSAGE if case.exclusions else None,
+            "restrictionMessage": RESTRICTION_MESSAGE if case.restrictions else None,
+        }
+    return flags
 
 
 def _region(code: str) -> dict[str, str]:

@@ -11,6 +11,9 @@ Wire format in brief:
   ``NEXT`` is relative to the API root.
 - ``GET /probation/offenders/{id}`` and ``/probation/offenders/{id}/supervisions`` (``/managers``,
   ``/registrations``) answer one person at a time; flags are ``"Y"``/``"N"``.
+- An offender carries its limited-access lists flat: ``EXCLUSION`` (``Y``/``N``) with
+  ``EXCLUDED_USERS`` (user names who may not see the case), and ``RESTRICTION`` with
+  ``RESTRICTED_TO_USERS`` (when ``Y``, the only users who may).
 
 Each request is counted once under its operation (``search``, ``findByIdentifier``, ``offender``,
 ``supervisions``, ``managers``, ``registrations``; refused calls as ``unauthorised``).
@@ -82,6 +85,10 @@ def offender_json(case: ProbationCase) -> dict[str, Any]:
         "DATE_OF_BIRTH": uk_date(case.date_of_birth),
         "GENDER": case.gender,
         "ALIASES": [{"FIRST_NAME": a.forename, "SURNAME": a.surname} for a in case.aliases],
+        "EXCLUSION": _flag(bool(case.exclusions)),
+        "EXCLUDED_USERS": list(case.exclusions),
+        "RESTRICTION": _flag(bool(case.restrictions)),
+        "RESTRICTED_TO_USERS": list(case.restrictions),
     }
 
 

@@ -14,6 +14,10 @@ from simulators.server import ServerGroup, free_port
 from tests.fixtures.rest.cases import (
     CLIENT_ID,
     CLIENT_SECRET,
+    LENNOX,
+    LENNOX_CRN,
+    LENNOX_EXCLUDED,
+    LENNOX_RESTRICTED,
     OKAFOR,
     SMITHS,
     UNKNOWN,
@@ -129,6 +133,23 @@ def test_offender_is_camel_case_with_iso_dates_and_stored_dirt(api: httpx.Client
     assert watts["aliases"] == [{"firstName": "Johnny", "surname": "Watt"}]
     okafor = api.get(f"/api/v1/offenders/{OKAFOR}").json()
     assert okafor["nomsNumber"] is None and okafor["pncNumber"] == "2012/0052494X"
+
+
+def test_limited_access_flags_and_lists_as_ndelius_serves_them(api: httpx.Client) -> None:
+    lennox = api.get(f"/api/v1/offenders/{LENNOX}").json()
+    assert lennox["currentExclusion"] is True and lennox["currentRestriction"] is True
+    assert lennox["limitedAccess"] == {
+        "exclusions": [{"username": user} for user in LENNOX_EXCLUDED],
+        "restrictions": [{"username": user} for user in LENNOX_RESTRICTED],
+        "exclusionMessage": "You are excluded from viewing this offender record.",
+        "restrictionMessage": "This is a restricted offender record.",
+    }
+    body = {"identifiers": [{"type": "CRN", "value": LENNOX_CRN}]}
+    (found,) = api.post("/api/v1/offenders/identifiers", json=body).json()["results"]
+    assert found["offenders"] == [lennox]  # the batch look-up carries the same lists
+    watts = api.get(f"/api/v1/offenders/{WATTS}").json()
+    assert watts["currentExclusion"] is False and watts["currentRestriction"] is False
+    assert "limitedAccess" not in watts
 
 
 def test_unknown_offender_is_404_json(api: httpx.Client) -> None:

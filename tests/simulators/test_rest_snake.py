@@ -14,6 +14,10 @@ from simulators.server import ServerGroup, free_port
 from tests.fixtures.rest.cases import (
     API_KEY,
     BROKEN,
+    LENNOX,
+    LENNOX_CRN,
+    LENNOX_EXCLUDED,
+    LENNOX_RESTRICTED,
     OKAFOR,
     SMITHS,
     UNKNOWN,
@@ -63,6 +67,21 @@ def test_offender_is_upper_snake_with_uk_dates_and_stored_dirt(api: httpx.Client
     assert watts["PNC_NUMBER"] == WATTS_PNC_STORED
     assert watts["ALIASES"] == [{"FIRST_NAME": "Johnny", "SURNAME": "Watt"}]
     assert api.get(f"/probation/offenders/{OKAFOR}").json()["NOMS_NUMBER"] is None
+
+
+def test_limited_access_lists_are_flat_with_y_n_flags(api: httpx.Client) -> None:
+    lennox = api.get(f"/probation/offenders/{LENNOX}").json()
+    assert {k: v for k, v in lennox.items() if "EXCLU" in k or "RESTRICT" in k} == {
+        "EXCLUSION": "Y",
+        "EXCLUDED_USERS": LENNOX_EXCLUDED,
+        "RESTRICTION": "Y",
+        "RESTRICTED_TO_USERS": LENNOX_RESTRICTED,
+    }
+    found = api.get("/probation/offenders", params={"CRN": LENNOX_CRN}).json()["RESULTS"]
+    assert found == [lennox]
+    watts = api.get(f"/probation/offenders/{WATTS}").json()
+    assert (watts["EXCLUSION"], watts["EXCLUDED_USERS"]) == ("N", [])
+    assert (watts["RESTRICTION"], watts["RESTRICTED_TO_USERS"]) == ("N", [])
 
 
 def test_unknown_offender_and_unknown_path_are_not_found(api: httpx.Client) -> None:

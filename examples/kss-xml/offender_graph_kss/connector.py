@@ -16,17 +16,15 @@ from lxml import etree
 from pydantic import Field
 
 import connectors as og
+from connectors import xml_readers as xr
 from connectors.auth import BasicAuth
 from connectors.boundaries import payload_boundary
 from connectors.chunking import call_in_chunks
 from connectors.paging import Page, collect, page_size_pages
 from connectors.parsing import COMPACT, split_name
-from connectors.payload import PayloadError
 from connectors.xml import XmlHttpConnector
-from connectors.xml_readers import attribute, children, date_of, flag, opt_date, opt_text, text
 
 T = TypeVar("T")
-Code = TypeVar("Code", og.SupervisionKind, og.ManagerRole)
 Element = etree._Element
 Many = list[list[T] | og.ConnectorError]
 Slot = Element | og.ConnectorError | None  # a case, a per-key error, or none held
@@ -44,24 +42,18 @@ class KssOptions(og.ConnectorOptions):
     page_size: int = Field(10, ge=1, le=10)  # search hits per page: CaseLink serves 1 to 10
 
 
-def code(element: Element, name: str, enum: type[Code]) -> Code:
-    """The child ``name`` as one of ``enum``'s values."""
-    if (value := text(element, name)) not in enum.__members__:
-        raise PayloadError(f"element '{name}' is not one of {', '.join(enum.__members__)}")
-    return enum(value)
-
-
 def person(region: str, case: Element) -> og.PersonRecord:
-    typed = ((e.text, KINDS[t]) for e in children(case, "Id") if (t := e.get("type")) in KINDS)
+    typed = ((e.text, KINDS[t]) for e in xr.children(case, "Id") if (t := e.get("type")) in KINDS)
     ids = (og.try_parse_identifier(value, kind) for value, kind in typed)  # dirty ones dropped
     return og.PersonRecord(
         region=region,
-        local_id=text(case, "CaseRef"),
+        local_id=xr.text(case, "CaseRef"),
         identifiers=tuple(dict.fromkeys(i for i in ids if i)),
-        name=split_name(text(case, "Name"), "Case/Name"),
-        date_of_birth=opt_date(case, "Born", COMPACT),
-        aliases=tuple(split_name(e.text, "Case/Alias") for e in children(case, "Alias")),
-        gender=opt_text(case, "Sex"),
+        name=split_name(xr.text(case, "Name"), "Case/Name"),
+        date_of_birth=xr.opt_date(case, "Born", COMPACT),
+        aliases=tuple(split_name(e.text, "Case/Alias") for e in xr.children(case, "Alias")),
+        gender=xr.opt_text(case, "Sex"),
+        access=og.AccessLimits(xr.text_set(case, "Excluded"), xr.text_set(case, "RestrictedTo")),
     )
 
 
@@ -69,47 +61,47 @@ def supervision(region: str, ref: str, order: Element) -> og.SupervisionEpisode:
     return og.SupervisionEpisode(
         region=region,
         local_id=ref,
-        episode_id=attribute(order, "id"),
-        kind=code(order, "Type", og.SupervisionKind),
-        probation_region=text(order, "Area"),
-        start_date=date_of(order, "Start", COMPACT),
-        end_date=opt_date(order, "End", COMPACT),
-        active=flag(order, "Current"),
-        licence_type=opt_text(order, "Licence"),
-        tier=opt_text(order, "Tier"),
+        episode_id=xr.attribute(order, "id"),
+        kind=xr.choice(order, "Type", og.SupervisionKind),
+        probation_region=xr.text(order, "Area"),
+        start_date=xr.date_of(order, "Start", COMPACT),
+        end_date=xr.opt_date(order, "End", COMPACT),
+        active=xr.flag(order, "Current"),
+        licence_type=xr.opt_text(order, "Licence"),
+        tier=xr.opt_text(order, "Tier"),
     )
 
 
 def manager(region: str, ref: str, officer: Element) -> og.OffenderManager:
-    staff = split_name(n, "Officer/Name") if (n := opt_text(officer, "Name")) else None
+    staff = split_name(n, "Officer/Name") if (n := xr.opt_text(officer, "Name")) else None
     return og.OffenderManager(
         region=region,
         local_id=ref,
-        staff_code=attribute(officer, "code"),
+        staff_code=xr.attribute(officer, "code"),
         forename=staff.forename if staff else None,
         surname=staff.surname if staff else None,
-        role=code(officer, "Role", og.ManagerRole),
-        team=opt_text(officer, "Team"),
-        probation_delivery_unit=opt_text(officer, "Pdu"),
-        probation_region=opt_text(officer, "Area"),
-        responsible_officer=flag(officer, "Responsible"),
-        allocated_on=opt_date(officer, "Allocated", COMPACT),
+        role=xr.choice(officer, "Role", og.ManagerRole),
+        team=xr.opt_text(officer, "Team"),
+        probation_delivery_unit=xr.opt_text(officer, "Pdu"),
+        probation_region=xr.opt_text(officer, "Area"),
+        responsible_officer=xr.flag(officer, "Responsible"),
+        allocated_on=xr.opt_date(officer, "Allocated", COMPACT),
     )
 
 
 def alert(region: str, ref: str, register: Element) -> og.Alert:
-    kind = attribute(register, "type")
+    kind = xr.attribute(register, "type")
     return og.Alert(
         region=region,
         local_id=ref,
         source=og.AlertSource.PROBATION_REGISTRATION,
         type=kind,
-        code=opt_text(register, "Code") or kind,
-        description=opt_text(register, "Description") or kind,
-        active=flag(register, "Current"),
-        start_date=opt_date(register, "Start", COMPACT),
-        level=opt_text(register, "Level"),
-        category=opt_text(register, "Category"),
+        code=xr.opt_text(register, "Code") or kind,
+        description=xr.opt_text(register, "Description") or kind,
+        active=xr.flag(register, "Current"),
+        start_date=xr.opt_date(register, "Start", COMPACT),
+        level=xr.opt_text(register, "Level"),
+        category=xr.opt_text(register, "Category"),
     )
 
 
@@ -132,8 +124,8 @@ class KssConnector(XmlHttpConnector):
         """Case refs of one page of hits, and how many pages there are."""
         root = await self.xml("GET", url, params=params)
         with payload_boundary(self.region):
-            refs = [text(hit, "CaseRef") for hit in children(root, "Hit")]
-            pages = attribute(root, "pages")
+            refs = [xr.text(hit, "CaseRef") for hit in xr.children(root, "Hit")]
+            pages = xr.attribute(root, "pages")
             return Page(refs, total_pages=int(pages) if pages.isdigit() else None)
 
     async def _cases(self, refs: Sequence[str]) -> og.BatchResult[Element | None]:
@@ -145,7 +137,7 @@ class KssConnector(XmlHttpConnector):
             headers = {"Content-Type": f"text/xml; charset={CHARSET}"}
             root = await self.xml("POST", "caselink/cases", content=content, headers=headers)
             with payload_boundary(self.region):
-                held = {text(case, "CaseRef"): case for case in children(root, "Case")}
+                held = {xr.text(case, "CaseRef"): case for case in xr.children(root, "Case")}
             return [held.get(ref) for ref in chunk]
 
         size, limit = self.batch_limit or max(1, len(refs)), self.config.concurrency
@@ -163,7 +155,7 @@ class KssConnector(XmlHttpConnector):
 
     async def _details(self, refs: Sequence[str], tag: str, read: Reader[T]) -> Many[T]:
         def each(case: Element) -> list[T]:
-            return [read(self.region, text(case, "CaseRef"), e) for e in children(case, tag)]
+            return [read(self.region, xr.text(case, "CaseRef"), e) for e in xr.children(case, tag)]
 
         return [self._map(case, each) for case in await self._cases(refs)]
 

@@ -13,7 +13,9 @@ Wire format (what the connector in :mod:`offender_graph_kss.connector` speaks):
   ``<Hits page="1" pages="3"><Hit><CaseRef>KSS000001</CaseRef></Hit>...</Hits>``: case refs only.
 - ``POST /caselink/cases`` with ``<Fetch><CaseRef>...</CaseRef>...</Fetch>`` (at most
   ``MAX_BATCH`` refs, else ``413``) answers ``<Cases><Case>...</Case>...</Cases>``, one per ref
-  it holds, unknown refs left out.
+  it holds, unknown refs left out. A ``<Case>`` holds its limited-access lists as one element
+  per user: ``<Excluded>`` (may not see the case) and ``<RestrictedTo>`` (when any, the only
+  users who may).
 
 Each request is counted once under its operation: ``search``, ``lookup``, ``cases`` (refused
 calls as ``unauthorised``, windows as ``maintenance``).
@@ -91,6 +93,9 @@ def case_xml(case: ProbationCase) -> etree._Element:
     for kind, value in [*ids, ("CRO", case.cro_number)]:
         if value:
             etree.SubElement(root, "Id", type=kind).text = value
+    for tag, users in (("Excluded", case.exclusions), ("RestrictedTo", case.restrictions)):
+        for user in users:
+            _sub(root, tag, user)
     for row in case.supervisions:
         order = etree.SubElement(root, "Order", id=row.episode_id)
         for tag, value in (("Type", row.kind), ("Licence", row.licence_type)):
