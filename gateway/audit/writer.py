@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential, wait_random
 
 from gateway.audit.events import AuditEvent
 from gateway.audit.spill import Spill, claimed, discard
@@ -144,7 +144,8 @@ class AuditLog:
         timing = self.timing
         return AsyncRetrying(
             stop=stop_after_attempt(timing.attempts),
-            wait=wait_exponential_jitter(timing.backoff_initial, timing.backoff_max),
+            wait=wait_exponential(multiplier=timing.backoff_initial, max=timing.backoff_max)
+            + wait_random(0, timing.backoff_initial),
             reraise=True,
         )
 

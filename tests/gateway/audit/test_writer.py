@@ -7,6 +7,7 @@ import fcntl
 import json
 import stat
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.audit.sqlite_store import SqliteAuditStore
@@ -29,7 +30,25 @@ async def test_events_are_written_in_batches(tmp_path: Path) -> None:
     await log.aclose()
     assert count_rows(tmp_path / "audit.db") == (500, 500)
     assert store.writes < 500  # batched, not one write per event
-    assert spill_files(tmp_path / "spill") == []
+    assert log.spilled == 0 and spill_files(tmp_path / "spill") == []
+
+
+async def test_a_failure_the_retry_outlasts_spills_nothing(tmp_path: Path) -> None:
+    store = FlakyStore(tmp_path / "audit.db")
+    failures = iter([True, False])
+    original = store.write
+
+    async def write_after_one_failure(entries: Sequence[Entry]) -> None:
+        store.down = next(failures, False)
+        await original(entries)
+
+    store.write = write_after_one_failure  # type: ignore[method-assign]
+    log = AuditLog(store, tmp_path / "spill", timing=QUICK)
+    await log.start()
+    log.record(event(1))
+    await settle(lambda: log.written == 1)
+    await log.aclose()
+    assert log.spilled == 0 and count_rows(tmp_path / "audit.db") == (1, 1)
 
 
 async def test_a_stalled_store_never_blocks_record_and_the_overflow_spills(tmp_path: Path) -> None:
