@@ -43,6 +43,7 @@ TEST_RESILIENCE = {
     "backoff_initial": 0.01,
 }
 AUTH_OFF: dict[str, Any] = {"mode": "off"}  # tests not about security act for the dev principal
+AUDIT_OFF: dict[str, Any] = {"enabled": False}  # nor write an audit log (under var/) unless asked
 NOBODY = "query($id: String!) { offender(identifier: $id) { id } }"  # nobody holds Z....ZZ
 _nobody = itertools.count(1000)
 HEALTHY: dict[str, Any] = {}  # a PUT replaces every fault: an empty one clears them all
@@ -55,11 +56,13 @@ def serve_gateway(
     resilience: dict[str, Any] | None = None,
     region_options: dict[str, Any] | None = None,
     auth: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> tuple[ServerGroup, str]:
     """Start a gateway for the estate on a free port; returns (servers, /graphql URL).
     ``region_options`` are set on every region's table (e.g. ``cache_ttl``); ``auth`` is the
-    ``[auth]`` table (default: authentication off)."""
+    ``[auth]`` table (default: authentication off), ``audit`` the ``[audit]`` table (default: no
+    audit log)."""
     regions = running.region_tables()
     for table in regions.values():
         table["timeout"] = region_timeout or table["timeout"]
@@ -71,6 +74,7 @@ def serve_gateway(
             "cache": TEST_CACHE if cache is None else cache,
             "resilience": {**TEST_RESILIENCE, **(resilience or {})},
             "auth": AUTH_OFF if auth is None else auth,
+            "audit": AUDIT_OFF if audit is None else audit,
         }
     )
     port = free_port()

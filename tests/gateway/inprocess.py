@@ -26,7 +26,13 @@ from connectors.records import (
     SystemKind,
 )
 from gateway.runtime import Runtime, build_runtime
-from gateway.settings import AuthSettings, CacheSettings, GatewaySettings, ResilienceSettings
+from gateway.settings import (
+    AuditSettings,
+    AuthSettings,
+    CacheSettings,
+    GatewaySettings,
+    ResilienceSettings,
+)
 from schema.build import build_schema
 
 TODAY = date(2026, 11, 1)
@@ -139,12 +145,14 @@ class FakeRegion(Connector):
 
 
 def settings(**overrides: Any) -> GatewaySettings:
-    """Settings for in-process tests: no cache unless asked, quick retries, authentication off."""
+    """Settings for in-process tests: no cache unless asked, quick retries, authentication and
+    audit off."""
     values: dict[str, Any] = {
         "regions": (),
         "cache": CacheSettings(enabled=False),
         "resilience": ResilienceSettings(backoff_initial=0.001, backoff_max=0.002),
         "auth": AuthSettings(mode="off"),
+        "audit": AuditSettings(enabled=False),  # a test about the audit log asks for one
     }
     values.update(overrides)
     return GatewaySettings(**values)
