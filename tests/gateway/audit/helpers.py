@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,10 +70,11 @@ def count_rows(path: Path) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def settle(condition: object, timeout: float = 10.0) -> None:
-    """Wait until ``condition()`` is true."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the audit log did not settle")
-        await asyncio.sleep(0.02)
+async def settle(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until ``condition()`` is true (failing after ``within`` seconds)."""
+    try:
+        async with asyncio.timeout(within):
+            while not condition():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError("the audit log did not settle") from None

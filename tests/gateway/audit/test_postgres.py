@@ -127,7 +127,7 @@ async def test_none_lost_when_postgresql_refuses_connections_during_a_burst(
     burst = time.monotonic() - began
     await settle(
         lambda: log.healthy and log.depth() == 0 and not list((tmp_path / "spill").iterdir()),
-        timeout=60,
+        within=60,
     )
     recovered = time.monotonic() - began
     await log.aclose()
