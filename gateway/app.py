@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -79,6 +80,9 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         except Refused as refused:  # a trusted-documents refusal: coded JSON, like the guard's
             body = error_body(refused.code, refused.message)
             return Response(body, refused.status, media_type="application/json")
+        except HTTPException as refused:  # strawberry's own (no query, unknown operation, ...)
+            body = error_body("BAD_REQUEST", refused.reason)
+            return Response(body, refused.status_code, media_type="application/json")
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         params = request.query_params  # a GET naming a trusted document is not the page

@@ -17,11 +17,13 @@ from gateway.cache_store import build_store
 from gateway.http_stack import cors_origins
 from gateway.ids import OffenderIds
 from gateway.settings import GatewaySettings, load_settings
+from gateway.trusted_documents import load_trusted_documents
 
 
 def check_config(path: Path) -> GatewaySettings:
     """The settings of ``path``, or :class:`ConfigProblems` naming every problem found: the file's
-    keys, each region's dialect (installed, serving its kind), the cache URL and the id key."""
+    keys, each region's dialect (installed, serving its kind), the cache URL, the id key and the
+    trusted documents' manifest."""
     settings = load_settings(path)
     problems: list[str] = []
     none: dict[str, type[Connector]] = {}
@@ -32,6 +34,8 @@ def check_config(path: Path) -> GatewaySettings:
         collect(problems, lambda: OffenderIds.from_setting(settings.id_key), None)
     no_origins: list[str] = []
     collect(problems, lambda: cors_origins(settings), no_origins)
+    trusted = partial(load_trusted_documents, settings.trusted_documents, settings.adhoc_documents)
+    collect(problems, trusted, None)
     if problems:
         raise ConfigProblems(problems)
     return settings
