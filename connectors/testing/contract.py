@@ -41,6 +41,7 @@ from connectors.errors import (
     UpstreamInvalid,
     UpstreamRejected,
 )
+from connectors.records import NO_LIMITS, SystemKind
 from connectors.registry import check_dialect
 from connectors.testing.records import matches_surname, person_problems, result_problems
 from connectors.testing.subject import (
@@ -198,6 +199,40 @@ class ConnectorContract:
             assert all(results), "a known identifier found no record"
         else:
             assert any(results), f"no known local id has a {capability} record"
+
+    @pytest.mark.asyncio
+    async def test_limited_access_people_carry_exactly_their_limits(
+        self, region: RegionUnderTest
+    ) -> None:
+        """Every record of a person named in ``known.limited_access`` carries exactly the
+        exclusion and restriction lists the region holds on them."""
+        self.declared(Capability.FIND_BY_IDENTIFIERS)
+        named = self.known.limited_identifiers()
+        if not named:
+            pytest.skip("no limited-access person known: set KnownPeople.limited_access")
+        keys = [identifier for identifier, _ in named]
+        async with opened(self.dialect, region) as (connector, _):
+            results = await call(connector, Capability.FIND_BY_IDENTIFIERS, keys)
+        find = Capability.FIND_BY_IDENTIFIERS
+        no_problems(result_problems(find, keys, results, region.config.name))
+        for (identifier, limits), result in zip(named, results, strict=True):
+            assert isinstance(result, list) and result, f"{identifier} found no record: {result!r}"
+            wrong = [(r.local_id, r.access) for r in result if r.access != limits]
+            assert not wrong, f"{identifier}: expected {limits}, got {wrong}"
+
+    @pytest.mark.asyncio
+    async def test_custody_records_carry_no_access_limits(self, region: RegionUnderTest) -> None:
+        """Limited-access lists are probation's: a prison system's people carry none."""
+        self.declared(Capability.FIND_BY_IDENTIFIERS)
+        if region.config.kind is not SystemKind.CUSTODY:
+            pytest.skip("the region is not a custody system")
+        keys = self.keys(Capability.FIND_BY_IDENTIFIERS)
+        async with opened(self.dialect, region) as (connector, _):
+            results = await call(connector, Capability.FIND_BY_IDENTIFIERS, keys)
+        records = [r for found in results if isinstance(found, list) for r in found]
+        assert records, "no known identifier found a record"
+        limited = [r.local_id for r in records if r.access != NO_LIMITS]
+        assert not limited, f"custody records with access limits: {limited}"
 
     @batch_capabilities
     @pytest.mark.asyncio

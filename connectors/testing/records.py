@@ -106,6 +106,18 @@ def person_problems(record: object, region: str) -> list[str]:
     problems += identifier_problems(record.identifiers)
     names = (record.name, *record.aliases)
     problems += [f"a name of {record.local_id} has no surname" for n in names if not n.surname]
+    return problems + access_problems(record)
+
+
+def access_problems(record: PersonRecord) -> list[str]:
+    """Limited-access lists that are not sets of trimmed, non-blank user names."""
+    problems = []
+    for name in ("excluded", "restricted_to"):
+        users = getattr(record.access, name)
+        if not isinstance(users, frozenset):
+            problems.append(f"access.{name} of {record.local_id} is not a frozenset")
+        elif not all(isinstance(u, str) and u and u == u.strip() for u in users):
+            problems.append(f"access.{name} of {record.local_id} holds a blank or untrimmed name")
     return problems
 
 

@@ -20,7 +20,7 @@ from connectors.identifiers import (
     format_pnc,
     parse_identifier,
 )
-from connectors.records import SystemKind
+from connectors.records import AccessLimits, SystemKind
 from connectors.testing.transport import FaultTransport
 
 BATCH_CAPABILITIES = tuple(c for c in Capability if c is not Capability.SEARCH_PEOPLE)
@@ -41,16 +41,23 @@ class KnownPeople:
     ``local_ids`` of people with records behind the ``*_for`` capabilities; ``surnames`` that
     match at least one record; ``paged_surname`` one with more matches than a search page holds
     (None: the multi-page check is skipped); ``unknown_local_id`` a well-formed local id no one
-    holds (default: a NOMS-like or CRN-like one by the region's kind)."""
+    holds (default: a NOMS-like or CRN-like one by the region's kind); ``limited_access`` maps
+    an identifier of a person (``"X123456"``) to the exact limits the region holds on them
+    (``AccessLimits()`` for a person it does not limit; empty: the check is skipped)."""
 
     identifiers: Sequence[Identifier | str] = ()
     local_ids: Sequence[str] = ()
     surnames: Sequence[str] = ()
     paged_surname: str | None = None
     unknown_local_id: str | None = None
+    limited_access: Mapping[str, AccessLimits] = dataclasses.field(default_factory=dict)
 
     def parsed_identifiers(self) -> list[Identifier]:
         return [i if isinstance(i, Identifier) else parse_identifier(i) for i in self.identifiers]
+
+    def limited_identifiers(self) -> list[tuple[Identifier, AccessLimits]]:
+        """``limited_access`` with its keys parsed as identifiers."""
+        return [(parse_identifier(key), limits) for key, limits in self.limited_access.items()]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from offender_graph_kss.connector import KssConnector
 from offender_graph_kss.server import MAX_BATCH, Maintenance, create_kss_app
 
 from connectors import (
+    AccessLimits,
     ConnectorError,
     Identifier,
     IdentifierKind,
@@ -39,6 +40,7 @@ from simulators.stores import (
 
 PASSWORD = "clé-secrète"  # not ASCII: CaseLink reads credentials as ISO-8859-1
 SMITHS = 25  # three pages of ten hits
+EXCLUDED, RESTRICTED = ["probation.excluded", "tom.baker"], ["probation.restricted", "ann.ward"]
 T = TypeVar("T")
 Served = tuple[str, SimState, Maintenance]
 
@@ -88,6 +90,8 @@ def store() -> SystemStore:
     )  # fmt: skip
     bogus = SupervisionRow("X", "BOGUS", None, "N57", date(2024, 1, 1), None, True, None)
     store.add(case(101, "Broken", supervisions=[bogus]))
+    store.add(case(102, "Lennox", exclusions=EXCLUDED, restrictions=RESTRICTED))
+    store.add(case(103, "Blank", exclusions=["probation.excluded", "  "]))
     return store
 
 
@@ -219,6 +223,37 @@ async def test_a_case_that_does_not_map_fails_alone(connect: Connect) -> None:
     results = await kss.supervision_for(["KSS000101", "KSS000002"])
     assert isinstance(results[0], UpstreamInvalid) and "Type" in str(results[0])
     assert isinstance(results[1], list) and len(results[1]) == 1
+
+
+async def test_limited_access_lists_are_mapped(connect: Connect, served: Served) -> None:
+    async with httpx.AsyncClient() as client:
+        raw = await client.post(
+            served[0] + "caselink/cases",
+            content=b"<Fetch><CaseRef>KSS000102</CaseRef></Fetch>",
+            auth=(b"gateway", PASSWORD.encode("iso-8859-1")),
+        )
+    assert b"<Excluded>probation.excluded</Excluded><Excluded>tom.baker</Excluded>" in raw.content
+    assert b"<RestrictedTo>probation.restricted</RestrictedTo>" in raw.content
+    kss = connect()
+    lennox, plain = await kss.find_by_identifiers(
+        [Identifier(IdentifierKind.CRN, "K000102"), Identifier(IdentifierKind.CRN, "K000001")]
+    )
+    limits = AccessLimits(frozenset(EXCLUDED), frozenset(RESTRICTED))
+    assert [r.access for r in ok(lennox)] == [limits]
+    assert [r.access for r in ok(plain)] == [AccessLimits()]
+    [found] = await kss.search_people(PersonSearch("Lennox"))
+    assert found.access == limits
+
+
+async def test_a_blank_user_on_a_list_fails_that_key_alone(connect: Connect) -> None:
+    kss = connect()
+    blank, plain = await kss.find_by_identifiers(
+        [Identifier(IdentifierKind.CRN, "K000103"), Identifier(IdentifierKind.CRN, "K000001")]
+    )
+    assert isinstance(blank, UpstreamInvalid) and "Case/Excluded" in str(blank)
+    assert len(ok(plain)) == 1
+    with pytest.raises(UpstreamInvalid):  # a search is one answer, never partly right
+        await kss.search_people(PersonSearch("Blank"))
 
 
 async def test_the_batch_limit_is_honoured(connect: Connect, state: SimState) -> None:

@@ -11,7 +11,7 @@ import pytest
 from offender_graph_kss.connector import KssConnector
 from offender_graph_kss.simulator import KSS
 
-from connectors import IdentifierKind, try_parse_identifier
+from connectors import AccessLimits, IdentifierKind, try_parse_identifier
 from connectors.testing import ConnectorContract, KnownPeople, RegionUnderTest
 from simulators.population import generate_estate
 from simulators.runner import RunningEstate
@@ -41,10 +41,17 @@ class TestKssXml(ConnectorContract):
         pncs = [try_parse_identifier(r.pnc_number, IdentifierKind.PNC) for r in cases]
         common, hits = Counter(r.surname for r in system.store.records.values()).most_common(1)[0]
         assert hits > 2, "no surname spans more than one page of 2"
+        held = [r for r in system.store.records.values() if isinstance(r, ProbationCase)]
+        limited = [r for r in held if r.exclusions or r.restrictions]
+        assert limited, "CaseLink holds no limited-access case"
         known = KnownPeople(
             identifiers=[*(r.crn for r in cases), *(p for p in pncs if p)],
             local_ids=[r.local_id for r in cases],
             surnames=sorted({r.surname for r in cases}),
             paged_surname=common,
+            limited_access={  # and one person it does not limit
+                r.crn: AccessLimits(frozenset(r.exclusions), frozenset(r.restrictions))
+                for r in [*limited, cases[0]]
+            },
         )
         return RegionUnderTest(config=config, simulator_url=system.url, known=known)

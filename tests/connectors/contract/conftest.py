@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.identifiers import IdentifierKind, try_parse_identifier
+from connectors.records import AccessLimits
 from connectors.testing import KnownPeople, RegionUnderTest
 from simulators.population import generate_estate
 from simulators.runner import RunningEstate
@@ -55,7 +56,23 @@ def known_people(store: SystemStore, count: int = 3, paged: bool = True) -> Know
         local_ids=[r.local_id for r in people],
         surnames=sorted({r.surname for r in people}),
         paged_surname=common if paged else None,
+        limited_access=limited_access(store),
     )
+
+
+def limited_access(store: SystemStore, count: int = 4) -> dict[str, AccessLimits]:
+    """A probation store's limited-access cases by CRN with their limits, and one case it does
+    not limit (empty for a prison store)."""
+    cases = [r for r in store.records.values() if isinstance(r, ProbationCase)]
+    limited = [c for c in cases if c.exclusions or c.restrictions][:count]
+    if not cases:
+        return {}
+    assert limited, f"{store.name} holds no limited-access case"
+    plain = next(c for c in cases if not (c.exclusions or c.restrictions))
+    return {
+        c.crn: AccessLimits(frozenset(c.exclusions), frozenset(c.restrictions))
+        for c in [*limited, plain]
+    }
 
 
 def _holdings(record: Record) -> tuple[list[Any], ...]:

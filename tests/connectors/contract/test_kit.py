@@ -20,7 +20,7 @@ import connectors.testing
 from connectors.base import BatchResult, Capability
 from connectors.errors import ConnectorError, UpstreamAuthFailed
 from connectors.identifiers import Identifier, IdentifierKind
-from connectors.records import PersonName, PersonRecord
+from connectors.records import NO_LIMITS, AccessLimits, PersonName, PersonRecord
 from connectors.rest_camel import CamelProbationConnector
 from connectors.testing import ConnectorContract, Fault, FaultTransport, RegionUnderTest
 from connectors.testing.records import person_problems, result_problems
@@ -99,6 +99,10 @@ def test_record_checks_find_what_breaks_the_contract() -> None:
     assert "1 keys got 2" in result_problems(find, [PNC], [[], []], "r")[0]
     other = Identifier(IdentifierKind.CRN, "X654321")
     assert "does not hold it" in result_problems(find, [other], [[person()]], "r")[0]
+    untrimmed = AccessLimits(excluded=frozenset({" probation.excluded"}))
+    assert "untrimmed" in person_problems(person(access=untrimmed), "r")[0]
+    listed = AccessLimits(restricted_to=["a.b"])  # type: ignore[arg-type]
+    assert "not a frozenset" in person_problems(person(access=listed), "r")[0]
 
 
 class Reversed(CamelProbationConnector):
@@ -137,6 +141,16 @@ class Unbounded(CamelProbationConnector):
             *(super(Unbounded, self).find_by_identifiers([key]) for key in identifiers)
         )
         return [answer[0] for answer in answers]
+
+
+class Unlimiting(CamelProbationConnector):
+    async def find_by_identifiers(
+        self, identifiers: Sequence[Identifier]
+    ) -> BatchResult[list[PersonRecord]]:
+        answers = await super().find_by_identifiers(identifiers)
+        return [  # the limited-access lists dropped
+            [replace(r, access=NO_LIMITS) for r in a] if isinstance(a, list) else a for a in answers
+        ]
 
 
 def kit_for(dialect: type[CamelProbationConnector], region: RegionUnderTest) -> ConnectorContract:
@@ -185,6 +199,15 @@ async def test_the_kit_fails_a_connector_exceeding_its_concurrency(
     kit = kit_for(Unbounded, camel_region)
     with pytest.raises(AssertionError, match="in flight at once"):
         await kit.test_concurrency_honoured(camel_region, Capability.FIND_BY_IDENTIFIERS)
+
+
+@pytest.mark.asyncio
+async def test_the_kit_fails_a_connector_dropping_limited_access_lists(
+    camel_region: RegionUnderTest,
+) -> None:
+    kit = kit_for(Unlimiting, camel_region)
+    with pytest.raises(AssertionError, match="expected AccessLimits"):
+        await kit.test_limited_access_people_carry_exactly_their_limits(camel_region)
 
 
 def test_the_package_and_check_connector_run_without_pytest() -> None:
