@@ -74,7 +74,9 @@ async def settle(condition: Callable[[], bool], within: float = 10.0) -> None:
     """Wait until ``condition()`` is true (failing after ``within`` seconds)."""
     try:
         async with asyncio.timeout(within):
-            while not condition():
+            while True:
+                if condition():
+                    return
                 await asyncio.sleep(0.02)
     except TimeoutError:
         raise AssertionError("the audit log did not settle") from None
