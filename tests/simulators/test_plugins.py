@@ -185,7 +185,8 @@ def test_the_region_tables_and_ports_are_what_they_were() -> None:
     secrets = [t["auth"].get("client_secret") or t["auth"].get("api_key") for t in tables.values()]
     assert len({s for s in secrets if s}) == 4  # fresh for every REST system
     parsed = tomllib.loads(running.config_toml({"id_key": "k"}))
-    assert parsed == {"gateway": {"id_key": "k"}, "regions": tables}
+    auth_off = {"auth": {"mode": "off"}}  # the simulated estate's demo config: no issuer
+    assert parsed == {"gateway": {"id_key": "k"}, **auth_off, "regions": tables}
 
 
 # ---- a plugin adds a system ----------------------------------------------------------------------
