@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 
 from opentelemetry.trace import Tracer
 
+from auth.policy import Policy, load_policy
 from auth.principal import Principal
 from connectors.base import Connector
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
 from connectors.registry import build_connectors
+from gateway.access import RequestAccess
 from gateway.audit.build import build_audit, close_audit, start_audit
 from gateway.audit.events import AuditSink, DiscardAudit
 from gateway.cache_store import CacheStore, build_store
@@ -60,6 +62,7 @@ class Runtime:
     stats: RegionStats  # the last hour of calls per region, for /status
     tracer: Tracer | None = None  # set when the OTEL_* variables ask for traces
     audit: AuditSink = field(default_factory=DiscardAudit)  # where reads are recorded
+    policy: Policy = field(default_factory=load_policy)  # who may see whom ([policy] file)
 
     def context(self, principal: Principal) -> GatewayContext:
         """A fresh request for ``principal``: its own deadline, page budget, loaders and
@@ -68,7 +71,11 @@ class Runtime:
         scope = RequestScope(pages=PageBudget(settings.max_pages_per_request))
         loaders = RegionLoaders(self.pipeline, Deadline(settings.request_deadline), scope)
         service = OffenderService(
-            loaders, self.directory, self.ids, max_page_size=settings.max_page_size
+            loaders,
+            self.directory,
+            self.ids,
+            max_page_size=settings.max_page_size,
+            access=RequestAccess(principal, self.policy, self.audit),
         )
         return GatewayContext(service, self.directory, principal, self.audit)
 
@@ -137,5 +144,6 @@ def build_runtime(
         tracer=tracer,
         metrics=metrics,
         stats=stats,
+        policy=load_policy(settings.policy.file),  # a wrong policy file fails start-up, named
         audit=build_audit(settings.audit),  # [audit]: SQLite under var/ by default
     )

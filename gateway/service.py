@@ -13,10 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from auth.policy import SHOW_ALL, Decision, FieldGroup, Scope, Visibility
 from connectors.base import Capability
 from connectors.identifiers import Identifier, InvalidIdentifier, parse_identifier
 from connectors.records import PersonRecord
 from gateway import summary
+from gateway.access import RequestAccess
 from gateway.directory import RegionDirectory, RegionInfo
 from gateway.facts import Fact, Facts
 from gateway.identity import MergedPerson, conflicts_with, group_records, record_key
@@ -50,7 +52,16 @@ class Person:
     merged: MergedPerson
     id: str
     ledger: Ledger
+    decision: Decision = SHOW_ALL  # what this request's principal may see of them
     _facts: dict[Capability, asyncio.Future[Facts[Any]]] = field(default_factory=dict)
+
+    def allows(self, group: FieldGroup) -> bool:
+        """Whether the fields of ``group`` may be shown (a gated field is empty, not fetched)."""
+        return self.decision.allows(group)
+
+    @property
+    def restricted(self) -> bool:
+        return self.decision.visibility is Visibility.REDACTED
 
     @property
     def records(self) -> tuple[PersonRecord, ...]:
@@ -89,11 +100,13 @@ class OffenderService:
         ids: OffenderIds,
         *,
         max_page_size: int = 100,
+        access: RequestAccess | None = None,
     ) -> None:
         self.loaders = loaders
         self.directory = directory
         self.ids = ids
         self.max_page_size = max_page_size
+        self.access = access or RequestAccess()  # default: unrestricted, no audit
 
     # --- finding people -------------------------------------------------------------------
 
@@ -126,17 +139,44 @@ class OffenderService:
             return decoded
         return self.parse_identifier(text)  # a record-only id: the same refusal as offender()
 
-    async def find(self, identifier: Identifier) -> Lookup:
+    async def find(
+        self, identifier: Identifier, asked: frozenset[FieldGroup] = frozenset()
+    ) -> Lookup:
         """The person holding ``identifier``, merged across every region, or None; with the
         regions that failed while they were looked for (a None then means "not found where we
-        could look", not "nobody holds it")."""
+        could look", not "nobody holds it"). A person the principal may not see is None, as if
+        nobody held it; ``asked``: the field groups the query selected (for the audit)."""
         found = await walk(self.loaders, self.directory, [], [identifier])
         groups = [g for g in group_records(found.records.values()) if _holds(g, identifier)]
         if not groups:
             return Lookup(None, tuple(found.ledger.failures))
         best = max(groups, key=len)  # two claimants of one identifier: a conflict, reported
         person = self._person(best, found)
-        return Lookup(person, person.identity_failures)
+        decision = await self.decide(person)
+        self._audit(person, asked)
+        if decision.visibility is Visibility.HIDDEN:
+            return Lookup(None, tuple(found.ledger.failures))
+        return Lookup(
+            person, person.identity_failures if person.allows(FieldGroup.IDENTITY) else ()
+        )
+
+    async def decide(self, person: Person) -> Decision:
+        """What the principal may see of ``person`` (kept on it), from the facts the policy's
+        scopes need, read through the request's loaders like any other."""
+        if self.access.unrestricted:
+            return person.decision
+        scopes = self.access.scopes
+        custody = supervision = ()
+        if Scope.CASELOAD in scopes:
+            custody = (await self.facts(person, Capability.CUSTODY_FOR)).items
+        if Scope.REGIONS in scopes:
+            supervision = (await self.facts(person, Capability.SUPERVISION_FOR)).items
+        person.decision = self.access.decide(person.records, custody, supervision)
+        return person.decision
+
+    def _audit(self, person: Person, asked: frozenset[FieldGroup]) -> None:
+        identifiers = [Identifier(k, v) for k, v in person.merged.identifiers.items()]
+        self.access.record(person.id, identifiers, self.ids, person.decision, asked)
 
     async def search(
         self,
@@ -145,9 +185,12 @@ class OffenderService:
         region: str | None,
         first: int,
         after: str | None,
+        asked: frozenset[FieldGroup] = frozenset(),
     ) -> SearchPage:
         """People whose name matches in every region (or ``region``), a page at a time, each
-        completed with their records in every region."""
+        completed with their records in every region. For a principal the policy limits, every
+        match is completed and decided first: people they may not see are left out before
+        counting and paging, so totals and cursors never reveal them."""
         query = search_query(name, date_of_birth)
         if not 1 <= first <= self.max_page_size:
             raise BadInput(f"first must be between 1 and {self.max_page_size}")
@@ -169,14 +212,44 @@ class OffenderService:
         hits = sorted(
             (MergedPerson(tuple(g)) for g in group_records(records)), key=lambda p: p.sort_key
         )
+        if not self.access.unrestricted:
+            return await self._visible_page(hits, start, first, tuple(failures), asked)
         page = hits[start : start + first]
         completed = await asyncio.gather(*(self._complete(p) for p in page))
         people = [(start + i, p) for i, p in _distinct(completed)]
+        for _, person in people:
+            self._audit(person, asked)
         return SearchPage(
             people=people,
             total=None if failures else len(hits),
             has_next=start + first < len(hits),
             failures=tuple(failures),
+        )
+
+    async def _visible_page(
+        self,
+        hits: list[MergedPerson],
+        start: int,
+        first: int,
+        failures: tuple[RegionFailure, ...],
+        asked: frozenset[FieldGroup],
+    ) -> SearchPage:
+        """A page of the people the principal may see: positions count only them."""
+        completed = [p for _, p in _distinct(await asyncio.gather(*map(self._complete, hits)))]
+        decisions = await asyncio.gather(*map(self.decide, completed))
+        visible = [
+            p
+            for p, d in zip(completed, decisions, strict=True)
+            if d.visibility is not Visibility.HIDDEN
+        ]
+        people = list(enumerate(visible))[start : start + first]
+        for _, person in people:
+            self._audit(person, asked)
+        return SearchPage(
+            people=people,
+            total=None if failures else len(visible),
+            has_next=start + first < len(visible),
+            failures=failures,
         )
 
     async def _complete(self, hit: MergedPerson) -> Person:

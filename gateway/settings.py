@@ -101,6 +101,14 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class PolicySettings:
+    """``[policy]``: who may see whom and which fields (README "Roles, scopes and the policy
+    file"); ``file`` empty: the policy shipped in the package (``auth/default_policy.toml``)."""
+
+    file: str = ""  # a TOML policy file: roles → scope and field groups, limited-access mode
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     """Everything ``create_app`` needs. The ``[gateway]`` table of the config file sets these."""
 
@@ -125,6 +133,7 @@ class GatewaySettings:
     resilience: ResilienceSettings = field(default_factory=ResilienceSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
 
 
 class _Environment(BaseSettings):
@@ -138,6 +147,7 @@ class _Environment(BaseSettings):
     resilience: dict[str, str] = Field(default_factory=dict)
     auth: dict[str, str] = Field(default_factory=dict)
     audit: dict[str, str] = Field(default_factory=dict)
+    policy: dict[str, str] = Field(default_factory=dict)
 
 
 _TABLES: dict[str, type] = {
@@ -145,6 +155,7 @@ _TABLES: dict[str, type] = {
     "cache": CacheSettings,
     "resilience": ResilienceSettings,
     "audit": AuditSettings,
+    "policy": PolicySettings,
 }
 _MAY_BE_ZERO = frozenset({"retries", "default_ttl", "stale_grace"})
 _SECRETS = frozenset({"id_key", "url"})  # may be given as { env = "NAME" } or { file = "PATH" }
@@ -239,6 +250,7 @@ def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
         resilience=ResilienceSettings(**tables["resilience"]),
         auth=auth,
         audit=AuditSettings(**tables["audit"]),
+        policy=PolicySettings(**tables["policy"]),
         **tables["gateway"],
     )
 

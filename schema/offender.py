@@ -1,6 +1,8 @@
 """The Offender type: one person merged from every region, resolved through the service.
 
-Each field that loses data to a failed region reports the failure at its own path.
+Each field that loses data to a failed region reports the failure at its own path. Each field but
+``id`` and ``restricted`` belongs to a field group (:data:`FIELD_GROUPS`); the service's decision
+says which groups the user may see: a field of another group is null (a list empty), unfetched.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from auth.policy import FieldGroup
 from connectors import records
 from connectors.base import Capability
 from connectors.identifiers import Identifier, IdentifierKind
@@ -36,6 +39,22 @@ FIELD_KINDS: dict[str, tuple[Capability, ...]] = {
     "alerts": (Capability.ALERTS_FOR,),
 }
 
+# The field group of each Offender field (README "Roles, scopes and the policy file").
+FIELD_GROUPS: dict[str, FieldGroup] = {
+    "identifiers": FieldGroup.IDENTITY,
+    "name": FieldGroup.IDENTITY,
+    "aliases": FieldGroup.IDENTITY,
+    "dateOfBirth": FieldGroup.IDENTITY,
+    "records": FieldGroup.IDENTITY,
+    "sources": FieldGroup.IDENTITY,
+    "custody": FieldGroup.LOCATION,
+    "timeline": FieldGroup.LOCATION,
+    "status": FieldGroup.SENTENCE,
+    "supervision": FieldGroup.SENTENCE,
+    "alerts": FieldGroup.RISK,
+    "offenderManager": FieldGroup.MANAGER,
+}
+
 
 def _path(info: GatewayInfo) -> tuple[str | int, ...]:
     return tuple(info.path.as_list())
@@ -45,15 +64,32 @@ def _report(info: GatewayInfo, failures: tuple[RegionFailure, ...]) -> None:
     info.context.report(failures, _path(info))
 
 
-def selected_kinds(selections: Iterable[Selection]) -> frozenset[Capability]:
-    """The fact kinds an Offender selection set asks for, through fragments too."""
-    kinds: set[Capability] = set()
+def selected_fields(selections: Iterable[Selection]) -> frozenset[str]:
+    """The Offender fields a selection set asks for, through fragments too."""
+    names: set[str] = set()
     for selection in selections:
         if isinstance(selection, SelectedField):
-            kinds.update(FIELD_KINDS.get(selection.name, ()))
+            names.add(selection.name)
         elif isinstance(selection, FragmentSpread | InlineFragment):
-            kinds |= selected_kinds(selection.selections)
-    return frozenset(kinds)
+            names |= selected_fields(selection.selections)
+    return frozenset(names)
+
+
+def selected_kinds(selections: Iterable[Selection]) -> frozenset[Capability]:
+    """The fact kinds an Offender selection set asks for, through fragments too."""
+    return frozenset(k for name in selected_fields(selections) for k in FIELD_KINDS.get(name, ()))
+
+
+def selected_groups(selections: Iterable[Selection]) -> frozenset[FieldGroup]:
+    """The field groups an Offender selection set asks for (what the audit records)."""
+    return frozenset(FIELD_GROUPS[n] for n in selected_fields(selections) if n in FIELD_GROUPS)
+
+
+def shaped(person: Person, selections: Iterable[Selection]) -> Offender:
+    """An Offender for the fields selected; ``sources`` waits only for facts the user may see."""
+    names = [n for n in selected_fields(selections) if n in FIELD_KINDS]
+    kinds = frozenset(k for n in names if person.allows(FIELD_GROUPS[n]) for k in FIELD_KINDS[n])
+    return Offender(person=person, kinds=kinds)
 
 
 @strawberry.interface(description="An object with a global id, fetchable by `node(id:)` (Relay).")
@@ -86,8 +122,23 @@ class Offender(Node):
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.person.id)
 
-    @strawberry.field(description="The strong identifiers every merged record holds.")
-    def identifiers(self) -> types.Identifiers:
+    @strawberry.field(
+        description="True for a limited-access person this user may not see: the node then "
+        "holds only `id` (every other field is null or empty)."
+    )
+    def restricted(self) -> bool:
+        return self.person.restricted
+
+    def _may(self, group: FieldGroup) -> bool:
+        return self.person.allows(group)
+
+    @strawberry.field(
+        description="The strong identifiers every merged record holds; null without the "
+        "IDENTITY field group."
+    )
+    def identifiers(self) -> types.Identifiers | None:
+        if not self._may(FieldGroup.IDENTITY):
+            return None
         ids = self.person.merged.identifiers
         return types.Identifiers(
             noms_number=ids.get(IdentifierKind.NOMS),
@@ -96,23 +147,33 @@ class Offender(Node):
             cro_number=ids.get(IdentifierKind.CRO),
         )
 
-    @strawberry.field(description="The spelling most regions agree on.")
-    def name(self) -> types.PersonName:
+    @strawberry.field(
+        description="The spelling most regions agree on; null without the IDENTITY field group."
+    )
+    def name(self) -> types.PersonName | None:
+        if not self._may(FieldGroup.IDENTITY):
+            return None
         return _name(self.person.merged.name)
 
     @strawberry.field(description="Every other spelling or alias any region holds.")
     def aliases(self) -> list[types.PersonName]:
+        if not self._may(FieldGroup.IDENTITY):
+            return []
         return [_name(n) for n in self.person.merged.aliases]
 
     @strawberry.field(description="The date of birth most regions agree on.")
     def date_of_birth(self) -> date | None:
+        if not self._may(FieldGroup.IDENTITY):
+            return None
         return self.person.merged.date_of_birth
 
     @strawberry.field(
         description="Derived from custody and supervision in every region; UNKNOWN when a "
-        "region that could change it failed."
+        "region that could change it failed; null without the SENTENCE field group."
     )
-    async def status(self, info: GatewayInfo) -> types.OffenderStatus:  # type: ignore[valid-type]
+    async def status(self, info: GatewayInfo) -> types.OffenderStatus | None:  # type: ignore[valid-type]
+        if not self._may(FieldGroup.SENTENCE):
+            return None
         fact = await info.context.service.status(self.person)
         _report(info, fact.failures)
         return fact.value
@@ -122,6 +183,8 @@ class Offender(Node):
         "a region that could hold a later allocation failed."
     )
     async def offender_manager(self, info: GatewayInfo) -> types.OffenderManager | None:
+        if not self._may(FieldGroup.MANAGER):
+            return None
         fact = await info.context.service.manager(self.person)
         _report(info, fact.failures)
         manager = fact.value
@@ -134,6 +197,8 @@ class Offender(Node):
 
     @strawberry.field(description="Custody episodes from every prison system, oldest first.")
     async def custody(self, info: GatewayInfo) -> list[types.CustodyEpisode]:
+        if not self._may(FieldGroup.LOCATION):
+            return []
         found = await info.context.service.custody(self.person)
         _report(info, found.failures)
         return [
@@ -143,12 +208,16 @@ class Offender(Node):
 
     @strawberry.field(description="Supervision episodes from every probation system, oldest first.")
     async def supervision(self, info: GatewayInfo) -> list[types.SupervisionEpisode]:
+        if not self._may(FieldGroup.SENTENCE):
+            return []
         found = await info.context.service.supervision(self.person)
         _report(info, found.failures)
         return [_convert(s, types.SupervisionEpisode) for s in found.items]
 
     @strawberry.field(description="Every movement and supervision change, in time order.")
     async def timeline(self, info: GatewayInfo) -> list[types.TimelineEvent]:
+        if not self._may(FieldGroup.LOCATION):
+            return []
         found = await info.context.service.timeline(self.person)
         _report(info, found.failures)
         known = set(types.TimelineEventType.__members__)
@@ -165,12 +234,16 @@ class Offender(Node):
 
     @strawberry.field(description="Prison alerts and probation registrations, active first.")
     async def alerts(self, info: GatewayInfo) -> list[types.Alert]:
+        if not self._may(FieldGroup.RISK):
+            return []
         found = await info.context.service.alerts(self.person)
         _report(info, found.failures)
         return [_convert(a, types.Alert) for a in found.items]
 
     @strawberry.field(description="Provenance: the regional records merged into this offender.")
     def records(self, info: GatewayInfo) -> list[types.SourceRecord]:
+        if not self._may(FieldGroup.IDENTITY):
+            return []
         directory, service = info.context.directory, info.context.service
         return [
             types.SourceRecord(
@@ -189,6 +262,8 @@ class Offender(Node):
         "A front-end can show 'partial' from this alone."
     )
     async def sources(self, info: GatewayInfo) -> list[types.RegionOutcome]:
+        if not self._may(FieldGroup.IDENTITY):
+            return []
         outcomes = await info.context.service.sources(self.person, self.kinds)
         return [
             types.RegionOutcome(
@@ -238,11 +313,12 @@ def bad_input(exc: BadInput) -> GraphQLError:
 async def lookup_offender(info: GatewayInfo, identifier: Identifier) -> Offender | None:
     """Find one person and shape them for the fields the query selected; failures reported at
     the field's path."""
-    found = await info.context.service.find(identifier)
+    selections = info.selected_fields[0].selections
+    found = await info.context.service.find(identifier, selected_groups(selections))
     info.context.report(found.failures, _path(info))
     if found.person is None:
         return None
-    return Offender(person=found.person, kinds=selected_kinds(info.selected_fields[0].selections))
+    return shaped(found.person, selections)
 
 
 _KEY_KINDS = {"nomsNumber": IdentifierKind.NOMS, "crn": IdentifierKind.CRN}

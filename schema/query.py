@@ -16,7 +16,8 @@ from schema.offender import (
     Offender,
     bad_input,
     lookup_offender,
-    selected_kinds,
+    selected_groups,
+    shaped,
 )
 
 
@@ -127,18 +128,18 @@ class Query:
             strawberry.argument(description="`pageInfo.endCursor` of the page before."),
         ] = None,
     ) -> OffenderConnection:
+        nodes = _children(_children(info.selected_fields[0].selections, "edges"), "node")
         try:
-            page = await info.context.service.search(name, date_of_birth, region, first, after)
+            page = await info.context.service.search(
+                name, date_of_birth, region, first, after, selected_groups(nodes)
+            )
         except BadInput as exc:
             raise bad_input(exc) from None
         path = tuple(info.path.as_list())
         info.context.report(page.failures, path)
         info.context.report(page.failures, (*path, "totalCount"))
-        nodes = _children(_children(info.selected_fields[0].selections, "edges"), "node")
-        kinds = selected_kinds(nodes)
         edges = [
-            OffenderEdge(cursor=encode_cursor(i), node=Offender(person=p, kinds=kinds))
-            for i, p in page.people
+            OffenderEdge(cursor=encode_cursor(i), node=shaped(p, nodes)) for i, p in page.people
         ]
         return OffenderConnection(
             edges=edges,
