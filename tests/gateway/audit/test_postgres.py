@@ -4,10 +4,8 @@ database of its own: append-only, and none lost through an outage."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -17,25 +15,7 @@ from gateway.audit.postgres_store import PostgresAuditStore
 from gateway.audit.store import Entry, PersonQuery
 from gateway.audit.writer import AuditLog, Timing
 from tests.gateway.audit.helpers import event, settle
-from tests.services import require_server
-
-ADMIN_URL = os.environ.get("OFFENDER_GRAPH_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
-
-
-def admin() -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(ADMIN_URL, autocommit=True)
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    """The URL of a fresh database, dropped afterwards."""
-    require_server("PostgreSQL", "127.0.0.1", 5432)
-    name = f"og_audit_{secrets.token_hex(4)}"
-    with admin() as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin() as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+from tests.gateway.audit.pg import refuse_connections, rows
 
 
 @pytest.fixture
@@ -44,13 +24,6 @@ async def store(database: str) -> AsyncIterator[PostgresAuditStore]:
     await opened.open()
     yield opened
     await opened.aclose()
-
-
-def rows(url: str) -> tuple[int, int]:
-    with psycopg.connect(url) as connection:
-        row = connection.execute("SELECT count(*), count(DISTINCT id) FROM audit_events").fetchone()
-    assert row is not None
-    return int(str(row[0])), int(str(row[1]))
 
 
 async def test_events_come_back_by_person_and_a_replay_is_not_doubled(
@@ -89,7 +62,6 @@ async def test_none_lost_when_postgresql_refuses_connections_during_a_burst(
 ) -> None:
     """A burst of 2,000 events from 20 concurrent readers while the database refuses every
     connection for 3 seconds (its open ones terminated): every event is stored, once."""
-    name = database.rsplit("/", 1)[1]
     timing = Timing(backoff_initial=0.02, backoff_max=0.2, replay_interval=0.2, replay_max=1.0)
     log = AuditLog(
         PostgresAuditStore(database), tmp_path / "spill", queue_size=300, batch_size=50,
@@ -107,21 +79,11 @@ async def test_none_lost_when_postgresql_refuses_connections_during_a_burst(
             slowest = max(slowest, time.perf_counter() - began)
             await asyncio.sleep(0.04)
 
-    def refuse(seconds: float) -> None:
-        with admin() as connection:
-            connection.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
-            connection.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-            time.sleep(seconds)
-            connection.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")
-
     began = time.monotonic()
     readers = asyncio.gather(*(reader(w) for w in range(20)))
     await asyncio.sleep(0.5)
     written_before = log.written
-    await asyncio.to_thread(refuse, 3.0)
+    await asyncio.to_thread(refuse_connections, database, 3.0)
     spilled_in_outage = log.spilled
     await readers
     burst = time.monotonic() - began
