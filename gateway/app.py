@@ -154,7 +154,7 @@ def create_app(
         return JSONResponse(status_json())
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(render_index())
+        return HTMLResponse(render_index(settings.graphiql))
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

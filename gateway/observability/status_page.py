@@ -246,10 +246,11 @@ Unreadable replies are answers the gateway could not understand.</dd>
 """
 
 
-def render_index() -> str:
-    """``/``: where to go, for analysts and operators."""
+def render_index(graphiql: bool = True) -> str:
+    """``/``: where to go, for analysts and operators (GraphiQL only where it is served)."""
+    ide = ("/graphql", "GraphiQL", "ask the graph: example queries for one person are open in tabs")
     links = [
-        ("/graphql", "GraphiQL", "ask the graph: example queries for one person are open in tabs"),
+        *([ide] if graphiql else []),
         ("/status", "Status of the regional systems", "for people: plain words, last hour"),
         ("/status.json", "Status as JSON", "the same, for dashboards"),
         ("/ready", "Readiness", "per region UP, DOWN or UNKNOWN; 503 when every region is down"),

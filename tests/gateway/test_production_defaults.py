@@ -88,6 +88,8 @@ async def test_the_graphiql_page_is_not_found_by_default() -> None:
         assert page.status_code == 404
         assert page.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
         assert "graphiql" not in page.text.lower()
+        index = await http.get("/")
+        assert 'href="/status"' in index.text and 'href="/graphql"' not in index.text
 
 
 async def test_federation_s_service_sdl_and_typename_are_served_with_introspection_off() -> None:

@@ -36,6 +36,7 @@ def gateway(running_estate: RunningEstate) -> Iterator[str]:
         region_timeout=0.5,
         request_deadline=2.0,
         resilience={"failure_threshold": 2, "open_seconds": 1.0, "retries": 0},
+        graphiql=True,  # the index links it (off by default, as in production)
     )
     yield url.removesuffix("/graphql")
     group.stop()
