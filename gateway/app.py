@@ -19,9 +19,11 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from auth.middleware import principal_of
 from auth.principal import Principal
 from connectors.base import Connector
 from gateway.audit.build import queue_depth
+from gateway.authentication import dev_issuer, dev_jwks_route, is_operator, not_an_operator
 from gateway.context import GatewayContext
 from gateway.graphiql import ASSETS_URL, STATIC_DIR, ExamplePerson, graphiql_page
 from gateway.health import ready_payload
@@ -72,7 +74,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
-        return self.runtime.context(Principal.development())  # until auth/ proves one
+        principal = principal_of(request.scope)  # proved by auth/middleware.py
+        if principal is None:  # never reached with a token required; nobody sees nothing
+            off = self.runtime.settings.auth.mode == "off"
+            principal = Principal.development() if off else Principal("anonymous", "")
+        return self.runtime.context(principal)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
@@ -118,7 +124,9 @@ def create_app(
     example_date_of_birth: str | None = None,
 ) -> Starlette:
     """The gateway app: ``/graphql`` (GraphiQL on GET, its examples about the example person),
-    ``/health``, ``/ready``, ``/status`` (and ``.json``), ``/`` and the GraphiQL assets."""
+    ``/health``, ``/ready``, ``/status`` (and ``.json``), ``/`` and the GraphiQL assets; with the
+    development issuer, its key set at ``/.well-known/dev-jwks.json``. ``/ready``'s details,
+    ``/status`` and ``/metrics`` are for operators (``[auth] operator_role``)."""
     runtime = build_runtime(settings, connectors)
     example = ExamplePerson(example_identifier, example_name, example_date_of_birth)
     graphql = GatewayGraphQL(runtime, example)
@@ -140,18 +148,32 @@ def create_app(
     async def health_check(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    def operator(request: Request) -> bool:
+        return is_operator(principal_of(request.scope), settings.auth)
+
     async def ready(request: Request) -> Response:
         body, status = ready_payload(runtime.health, runtime.breakers)
+        if not operator(request):  # regions and their errors are for operators only
+            body = {"ready": body["ready"]}
         return JSONResponse(body, status_code=status)
 
     def status_json() -> dict[str, Any]:
         return status_payload(runtime.directory, runtime.health, runtime.breakers, runtime.stats)
 
     async def status(request: Request) -> Response:
+        if not operator(request):
+            return not_an_operator()
         return HTMLResponse(render_status(status_json()))
 
     async def status_data(request: Request) -> Response:
+        if not operator(request):
+            return not_an_operator()
         return JSONResponse(status_json())
+
+    async def metrics_data(request: Request) -> Response:
+        if not operator(request):
+            return not_an_operator()
+        return await metrics.endpoint(request)
 
     async def index(request: Request) -> Response:
         return HTMLResponse(render_index(settings.graphiql))
@@ -160,12 +182,14 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health_check),
         Route("/ready", ready),
-        Route("/metrics", metrics.endpoint),
+        Route("/metrics", metrics_data),
         Route("/status", status),
         Route("/status.json", status_data),
         Route("/", index),
         Mount(ASSETS_URL, StaticFiles(directory=STATIC_DIR / "graphiql"), name="graphiql"),
     ]
+    if settings.auth.mode == "jwt" and settings.auth.dev_issuer:
+        routes.append(dev_jwks_route(dev_issuer(settings.auth)))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
     app.state.runtime = runtime
     return app

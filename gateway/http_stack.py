@@ -1,5 +1,6 @@
 """The HTTP middleware around every route, outermost first: the access line, compression, CORS
-(only when an allow-list is configured) and the request guard."""
+(only when an allow-list is configured), authentication (after CORS, so a preflight needs no
+token) and the request guard."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
+from auth.middleware import AuthMiddleware
 from connectors.errors import ConfigurationError
+from gateway.authentication import token_validator
 from gateway.observability.access_log import AccessLog
 from gateway.request_guard import RequestGuard
 from gateway.settings import GatewaySettings
@@ -51,6 +54,7 @@ def middleware(settings: GatewaySettings) -> list[Middleware]:
                 max_age=600,
             )
         )
+    stack.append(Middleware(AuthMiddleware, validator=token_validator(settings.auth)))
     stack.append(
         Middleware(
             RequestGuard, max_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout
