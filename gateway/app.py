@@ -112,7 +112,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
-        return HTMLResponse(graphiql_page(self.example))
+        token = self.runtime.settings.auth.mode == "jwt"  # show how to send one
+        return HTMLResponse(graphiql_page(self.example, token))
 
 
 def create_app(

@@ -162,11 +162,25 @@ EXAMPLES: tuple[Example, ...] = (
 )
 
 
-def example_tabs(person: ExamplePerson) -> list[dict[str, str]]:
-    """GraphiQL's ``defaultTabs``: each example with its variables for ``person``."""
-    return [
+TOKEN_NOTE = """# This gateway wants a bearer token. In a shell:
+#   offender-graph token prison-officer
+# (or probation-officer, global-search, operator,
+# excluded-officer: README "Security"), then put it
+# in the Headers pane below in place of <token>.
+"""
+TOKEN_HEADERS = json.dumps({"Authorization": "Bearer <token>"}, indent=2)
+
+
+def example_tabs(person: ExamplePerson, token: bool = False) -> list[dict[str, str]]:
+    """GraphiQL's ``defaultTabs``: each example with its variables for ``person``; ``token``:
+    each also with an ``Authorization`` header to fill in, the first with how to get one."""
+    tabs = [
         {"query": e.query, "variables": json.dumps(e.variables(person), indent=2)} for e in EXAMPLES
     ]
+    if token:
+        tabs = [{**tab, "headers": TOKEN_HEADERS} for tab in tabs]
+        tabs[0]["query"] = TOKEN_NOTE + tabs[0]["query"]
+    return tabs
 
 
 @cache
@@ -174,9 +188,10 @@ def _template() -> str:
     return (STATIC_DIR / "graphiql.html").read_text(encoding="utf-8")
 
 
-def graphiql_page(person: ExamplePerson) -> str:
-    """The GraphiQL page with a tab per example, their variables filled in for ``person``."""
-    tabs = json.dumps(example_tabs(person))
+def graphiql_page(person: ExamplePerson, token: bool = False) -> str:
+    """The GraphiQL page with a tab per example, their variables filled in for ``person``;
+    ``token`` (authentication on): with the ``Authorization`` header to fill in."""
+    tabs = json.dumps(example_tabs(person, token))
     # Inside a <script>, "</" could end it early: escape it (valid JSON and JavaScript).
     tabs = tabs.replace("</", "<\\/")
     return _template().replace("{{ASSETS}}", ASSETS_URL).replace("{{EXAMPLE_TABS}}", tabs)

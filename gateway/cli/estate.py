@@ -10,10 +10,11 @@ import asyncio
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auth.dev_issuer import example_users
 from gateway.cli.arguments import DEFAULT_CONFIG, command, config_option, port, positive
 from gateway.cli.serving import ensure_port_free, listen_options, run, serve_gateway
 from gateway.graphiql import ExamplePerson
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 # The demo's config turns on what production leaves off: GraphiQL and introspection (its docs pane).
 DEMO_GATEWAY: dict[str, Any] = {"graphiql": True, "introspection": True}
+# The demo authenticates as production does, with tokens of the local development issuer
+# (`offender-graph token <example-user>`); `simulate` (the compose estate) leaves auth off.
+DEMO_AUTH: dict[str, Any] = {"mode": "jwt", "dev_issuer": True}
 
 
 def with_estate_defaults(args: argparse.Namespace) -> None:
@@ -77,10 +81,16 @@ def example_person(person: TruePerson) -> ExamplePerson:
 
 
 def start_estate(
-    people: int, seed: int, config: Path, base_port: int, extra_systems: Sequence[str] = ()
+    people: int,
+    seed: int,
+    config: Path,
+    base_port: int,
+    extra_systems: Sequence[str] = (),
+    auth: Mapping[str, Any] | None = None,
 ) -> RunningEstate:
     """Start the estate and write its config (credentials and the id key: owner-only);
-    ``extra_systems``: systems installed simulator plugins declare, by name."""
+    ``extra_systems``: systems installed simulator plugins declare, by name; ``auth``: the
+    ``[auth]`` table (default: off); with the development issuer its key sits by the config."""
     from simulators.layout import LayoutError
     from simulators.plugin import SimulatorError
     from simulators.population import generate_estate
@@ -97,7 +107,11 @@ def start_estate(
     config.touch(mode=0o600)
     config.chmod(0o600)
     gateway = DEMO_GATEWAY | {"id_key": new_id_key()}
-    config.write_text(running.config_toml(gateway), encoding="utf-8")
+    tables: dict[str, Mapping[str, Any]] = {}
+    if auth is not None:
+        key_file = str(config.parent / "dev-issuer-key.pem")
+        tables["auth"] = {**auth, "dev_key_file": key_file} if auth.get("dev_issuer") else auth
+    config.write_text(running.config_toml(gateway, **tables), encoding="utf-8")
     return running
 
 
@@ -105,7 +119,9 @@ def demo(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with_estate_defaults(args)
     ensure_port_free(args.host, args.port)
-    running = start_estate(args.people, args.seed, args.config, args.base_port, args.extra_system)
+    running = start_estate(
+        args.people, args.seed, args.config, args.base_port, args.extra_system, DEMO_AUTH
+    )
     try:
         settings = load_settings(args.config)
         examples = example_people(running.estate)
@@ -119,6 +135,10 @@ def demo(args: argparse.Namespace) -> None:
                 *(f"  {n:<18} {s.store.dialect:<12} {s.url}" for n, s in running.systems.items()),
                 "",
                 f"GraphiQL: {url}",
+                "Every query needs a bearer token of the development issuer; in another shell:",
+                f"  offender-graph token prison-officer --config {args.config}",
+                f'  (example users: {", ".join(example_users())}; README "Security")',
+                'and paste it into GraphiQL\'s Headers: {"Authorization": "Bearer <token>"}',
                 "People whose records span custody and probation in different regions:",
                 *(describe(p) for p in examples),
                 "",

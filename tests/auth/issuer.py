@@ -71,7 +71,7 @@ class JwksServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the http.server spelling)
+            def do_GET(self) -> None:
                 server.requests += 1
                 if server.down:
                     self.send_response(503)

@@ -72,6 +72,23 @@ def test_demo_starts_the_estate_and_answers_the_example_query(tmp_path: Path) ->
 
             page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"accept": "text/html"})
             assert examples[0] in page.text  # GraphiQL opens on the first example person
+            assert "Bearer <token>" in page.text  # and shows where the token goes
+            assert f"offender-graph token prison-officer --config {config}" in text
+            token = subprocess.run(  # the demo authenticates: a development issuer's token
+                [
+                    sys.executable,
+                    "-m",
+                    "gateway.cli",
+                    "token",
+                    "global-search",
+                    "--config",
+                    str(config),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.strip()
             answer = httpx.post(
                 f"http://127.0.0.1:{port}/graphql",
                 json={
@@ -79,6 +96,7 @@ def test_demo_starts_the_estate_and_answers_the_example_query(tmp_path: Path) ->
                     "{ identifiers { nomsNumber } records { region systemKind } } }",
                     "variables": {"id": examples[0]},
                 },
+                headers={"authorization": f"Bearer {token}"},
                 timeout=15,
             ).json()
             assert "errors" not in answer
