@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from gateway.audit.spill import Spill, claimed, discard
 from gateway.audit.store import AuditStore, Entry
 
 log = logging.getLogger("offender_graph.audit")
+COMPLAINT_INTERVAL = 60.0  # seconds between errors about lost events
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class AuditLog:
         self._tasks: list[asyncio.Task[None]] = []
         self.written = 0  # entries the store confirmed (batches and replays)
         self.spilled = 0  # entries that went to the spill
+        self.lost = 0  # entries neither stored nor spilled (the spill directory unwritable)
+        self._complained = -COMPLAINT_INTERVAL
 
     def record(self, event: AuditEvent) -> None:
         try:
@@ -73,7 +77,7 @@ class AuditLog:
                 self.spill.append((entry,))  # buffered; the drain task fsyncs it
                 self.spilled += 1
         except Exception:  # the request must not pay for the audit: never raise
-            log.exception("an audit event could not be queued or spilled")
+            self._lost(1)
 
     def depth(self) -> int:
         """Events waiting in the queue (for the ``audit_queue_depth`` gauge)."""
@@ -154,7 +158,15 @@ class AuditLog:
             self.spill.append(entries)
             self.spilled += len(entries)
         except OSError:
-            log.exception("%d audit events could not be spilled", len(entries))
+            self._lost(len(entries))
+
+    def _lost(self, count: int) -> None:
+        """Count events neither stored nor spilled; log them at most once a minute."""
+        self.lost += count
+        now = time.monotonic()
+        if now - self._complained >= COMPLAINT_INTERVAL:
+            self._complained = now
+            log.error("audit events lost (%d so far): the spill cannot be written", self.lost)
 
     async def _sync(self) -> None:
         """``fsync`` the spill if anything went to it (the descriptor stays open meanwhile)."""

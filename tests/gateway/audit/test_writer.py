@@ -148,5 +148,6 @@ async def test_record_never_raises(tmp_path: Path) -> None:
     blocked.write_text("")
     log = AuditLog(FlakyStore(tmp_path / "audit.db"), blocked / "spill", queue_size=1)
     log.record(event(1))
-    log.record(event(2))  # the queue is full and the spill cannot be made: logged, not raised
-    assert log.depth() == 1
+    log.record(event(2))  # the queue is full and the spill cannot be made: counted, not raised
+    log.record(event(3))
+    assert log.depth() == 1 and log.lost == 2
