@@ -42,7 +42,7 @@ def bearer_token(headers: Headers) -> str | None:
 def _graphiql_page(scope: Scope) -> bool:
     """A GET of /graphql without a query: the GraphiQL page (no data), so a user can paste a
     token into it."""
-    if scope["method"] != "GET":
+    if scope["method"] not in ("GET", "HEAD"):
         return False
     return "query" not in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 
@@ -63,7 +63,7 @@ class AuthMiddleware:
             state["principal"] = Principal.development()
             return await self.app(scope, receive, send)
         path = scope["path"]
-        required = path in REQUIRED and scope["method"] in ("GET", "POST")
+        required = path in REQUIRED and scope["method"] != "OPTIONS"  # HEAD included
         if path == "/graphql" and required and _graphiql_page(scope):
             required = False
         if not required and path not in OPTIONAL:

@@ -54,6 +54,8 @@ def test_no_token_is_401_with_the_bearer_challenge(root: str) -> None:
     assert response.headers["www-authenticate"] == 'Bearer realm="offender-graph"'
     get = httpx.get(root + "/graphql", params=QUERY)  # a GET with a query is a query too
     _refused(get, 401, "UNAUTHENTICATED")
+    head = httpx.head(root + "/graphql", params=QUERY)  # and so is a HEAD
+    assert head.status_code == 401
 
 
 @pytest.mark.parametrize(
