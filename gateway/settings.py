@@ -154,6 +154,7 @@ _TABLES: dict[str, type] = {
     "gateway": GatewaySettings,
     "cache": CacheSettings,
     "resilience": ResilienceSettings,
+    "auth": AuthSettings,
     "audit": AuditSettings,
     "policy": PolicySettings,
 }

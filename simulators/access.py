@@ -19,8 +19,8 @@ from simulators.stores import ProbationCase, SystemStore
 from simulators.truth import TruePerson
 
 LIMITED_ACCESS_RATE = 0.01  # share of people with a probation case who are limited-access
-EXCLUDED_USER = "probation.excluded"  # the example user on every exclusion list
-RESTRICTED_USER = "probation.restricted"  # the example user on every restriction list
+EXCLUDED_USER = "dev.excluded.officer"  # auth/example_users.toml: on every exclusion list
+RESTRICTED_USER = "dev.probation.officer"  # ... and on every restriction list
 KINDS = ("exclusion", "restriction", "both")
 KIND_WEIGHTS = (50, 35, 15)
 _STAFF_FORENAMES = names.MALE_FORENAMES[:40] + names.FEMALE_FORENAMES[:40]

@@ -59,7 +59,9 @@ def secrets_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_ID_KEY", ID_KEY)
     monkeypatch.setenv("TEST_SNAKE_KEY", SECRET)
     for name in list(os.environ):
-        if name.upper().startswith(("OFFENDER_GRAPH_GATEWAY", "OFFENDER_GRAPH_CACHE", "OFFENDER_GRAPH_AUTH")):
+        if name.upper().startswith(
+            ("OFFENDER_GRAPH_GATEWAY", "OFFENDER_GRAPH_CACHE", "OFFENDER_GRAPH_AUTH")
+        ):
             monkeypatch.delenv(name)
 
 
