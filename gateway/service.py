@@ -237,11 +237,12 @@ class OffenderService:
         """A page of the people the principal may see: positions count only them."""
         completed = [p for _, p in _distinct(await asyncio.gather(*map(self._complete, hits)))]
         decisions = await asyncio.gather(*map(self.decide, completed))
-        visible = [
-            p
-            for p, d in zip(completed, decisions, strict=True)
-            if d.visibility is not Visibility.HIDDEN
-        ]
+        visible: list[Person] = []
+        for person, decision in zip(completed, decisions, strict=True):
+            if decision.visibility is Visibility.HIDDEN:
+                self._audit(person, asked)  # resolved for the user, shown nothing: NOT_FOUND
+            else:
+                visible.append(person)
         people = list(enumerate(visible))[start : start + first]
         for _, person in people:
             self._audit(person, asked)

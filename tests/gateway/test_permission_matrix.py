@@ -321,16 +321,26 @@ async def test_search_pages_totals_and_cursors_see_only_visible_people_each_once
     ]
     nodes: list[dict[str, Any]] = []
     after = None
+    requests = 0
     for _ in range(len(CASES) + 1):
         page = (await run(gw, who, PAGE, after=after))["offenders"]
+        requests += 1
         assert page["totalCount"] == len(visible)
         nodes += [edge["node"] for edge in page["edges"]]
         after = page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             break
     assert nodes == visible  # in name order, each once, every field as allowed
-    assert sorted(e.person_id for e in sink.events) == sorted(n["id"] for n in visible)
-    assert {e.outcome for e in sink.events} <= {AuditOutcome.SHOWN, AuditOutcome.REDACTED}
+    shown = [e for e in sink.events if e.outcome is not AuditOutcome.NOT_FOUND]
+    assert sorted(e.person_id for e in shown) == sorted(n["id"] for n in visible)
+    assert {e.outcome for e in shown} <= {AuditOutcome.SHOWN, AuditOutcome.REDACTED}
+    # each person a page request resolved but the user may not see: NOT_FOUND, no field groups
+    hidden = [
+        unrestricted[i]["id"] for i, c in enumerate(CASES) if expected(who, c, mode) == "HIDDEN"
+    ]
+    not_found = [e for e in sink.events if e.outcome is AuditOutcome.NOT_FOUND]
+    assert sorted(e.person_id for e in not_found) == sorted(hidden * requests)
+    assert all(e.field_groups == () for e in not_found)
 
 
 NODES = (
