@@ -3,9 +3,12 @@ with connectors that hold a few records and fail on demand."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date
 from typing import Any
+
+import httpx
 
 from auth.principal import Principal
 from connectors.base import Capability, Connector, PersonSearch
@@ -25,6 +28,7 @@ from connectors.records import (
     SupervisionKind,
     SystemKind,
 )
+from gateway.app import create_app
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import (
     AuditSettings,
@@ -175,3 +179,18 @@ class Gateway:
         )
         errors = [dict(e.formatted) for e in result.errors or []]
         return result.data, errors
+
+
+@contextlib.asynccontextmanager
+async def app_client(
+    options: GatewaySettings, connectors: Mapping[str, Connector]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole app (middleware, routes, lifespan) over ``connectors``, and a client that
+    speaks HTTP to it in-process."""
+    app = create_app(options, connectors=connectors)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://gateway") as http,
+    ):
+        yield http

@@ -13,7 +13,7 @@ from connectors.errors import ConfigurationError
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import SystemKind
 from gateway.app import create_app
-from tests.gateway.inprocess import FakeRegion, person, settings
+from tests.gateway.inprocess import FakeRegion, app_client, person, settings
 
 ALLOWED = "https://frontend.example.gov.uk"
 QUERY = {"query": "{ regions { name kind dialect status breaker capabilities lastError } }"}
@@ -33,12 +33,7 @@ def regions() -> dict[str, FakeRegion]:
 @contextlib.asynccontextmanager
 async def client(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The app over fake regions, its lifespan running, and a client speaking to it."""
-    app = create_app(settings(**overrides), connectors=regions())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as http,
-    ):
+    async with app_client(settings(**overrides), regions()) as http:
         yield http
 
 

@@ -18,12 +18,11 @@ from connectors.config import ConfigProblems
 from connectors.errors import ConfigurationError
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import SystemKind
-from gateway.app import create_app
 from gateway.cli.estate import DEMO_GATEWAY
 from gateway.config_check import run_check
 from gateway.settings import parse_settings
 from schema.errors import ERROR_CODES
-from tests.gateway.inprocess import FakeRegion, person, settings
+from tests.gateway.inprocess import FakeRegion, app_client, person, settings
 
 NOMS = "A1234BC"
 SECRET = "s3cr3t-Pa55word-9f2c"  # stands for any secret or rejected value in a config
@@ -48,12 +47,7 @@ def regions() -> dict[str, FakeRegion]:
 
 @contextlib.asynccontextmanager
 async def client(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings(**overrides), connectors=regions())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as http,
-    ):
+    async with app_client(settings(**overrides), regions()) as http:
         yield http
 
 

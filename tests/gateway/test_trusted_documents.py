@@ -26,7 +26,7 @@ from gateway.trusted_documents import (
 )
 from schema.build import build_schema
 from schema.errors import ERROR_CODES
-from tests.gateway.inprocess import FakeRegion, person, settings
+from tests.gateway.inprocess import FakeRegion, app_client, person, settings
 
 REGIONS = "query Regions { regions { name } }"
 LOOKUP = "query Lookup($id: String!) { offender(identifier: $id) { identifiers { nomsNumber } } }"
@@ -53,12 +53,7 @@ def apollo_manifest(path: Path, operations: list[dict[str, Any]]) -> Path:
 
 @contextlib.asynccontextmanager
 async def client(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings(**overrides), connectors=regions())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as http,
-    ):
+    async with app_client(settings(**overrides), regions()) as http:
         yield http
 
 

@@ -34,7 +34,6 @@ from connectors.errors import (
 )
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import SystemKind
-from gateway.app import create_app
 from gateway.cache_store import CacheStore
 from gateway.ids import new_id_key
 from gateway.observability.metrics import GatewayMetrics
@@ -51,7 +50,7 @@ from gateway.settings import CacheSettings, ResilienceSettings
 from schema.build import build_schema
 from simulators.runner import RunningEstate
 from simulators.server import free_port
-from tests.gateway.inprocess import FakeRegion, booking, licence, person, settings
+from tests.gateway.inprocess import FakeRegion, app_client, booking, licence, person, settings
 
 NOMS = Identifier(IdentifierKind.NOMS, "A1234BC")
 CRN = Identifier(IdentifierKind.CRN, "X123456")
@@ -105,12 +104,7 @@ async def serve(
         cache=cache or CacheSettings(enabled=False),
         resilience=ResilienceSettings(**{**QUICK, **resilience}),
     )
-    app = create_app(options, connectors={r.region: r for r in regions})
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
-    ):
+    async with app_client(options, {r.region: r for r in regions}) as client:
         yield client
 
 
