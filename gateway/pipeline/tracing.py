@@ -74,48 +74,41 @@ class SpanCacheRecorder:
             self.inner.record(call, hits, misses, stale)
 
 
-class BatchTracingStage:
+class _SpanStage:
+    """Run the rest of the chain inside one span named ``{verb} {operation} {region}``; a failure
+    of the whole call marks it with its code, the answered keys are counted on it."""
+
+    verb = "call"
+    kind = SpanKind.INTERNAL
+
+    def __init__(self, next: Handler, tracer: Tracer) -> None:
+        self.next = next
+        self.tracer = tracer
+
+    async def __call__(self, call: RegionCall) -> list[Outcome]:
+        with self.tracer.start_as_current_span(
+            f"{self.verb} {call.operation} {call.region}",
+            kind=self.kind,
+            attributes=_attributes(call),
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                outcomes = await self.next(call)
+            except ConnectorError as exc:
+                _failed(span, exc)
+                raise
+            _answered(span, outcomes)
+            return outcomes
+
+
+class BatchTracingStage(_SpanStage):
     """One span per loader batch, with the cache outcome of its keys."""
 
-    def __init__(self, next: Handler, tracer: Tracer) -> None:
-        self.next = next
-        self.tracer = tracer
-
-    async def __call__(self, call: RegionCall) -> list[Outcome]:
-        with self.tracer.start_as_current_span(
-            f"load {call.operation} {call.region}",
-            attributes=_attributes(call),
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            try:
-                outcomes = await self.next(call)
-            except ConnectorError as exc:
-                _failed(span, exc)
-                raise
-            _answered(span, outcomes)
-            return outcomes
+    verb = "load"
 
 
-class TracingStage:
+class TracingStage(_SpanStage):
     """One client span per call that goes on towards the region."""
 
-    def __init__(self, next: Handler, tracer: Tracer) -> None:
-        self.next = next
-        self.tracer = tracer
-
-    async def __call__(self, call: RegionCall) -> list[Outcome]:
-        with self.tracer.start_as_current_span(
-            f"call {call.operation} {call.region}",
-            kind=SpanKind.CLIENT,
-            attributes=_attributes(call),
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            try:
-                outcomes = await self.next(call)
-            except ConnectorError as exc:
-                _failed(span, exc)
-                raise
-            _answered(span, outcomes)
-            return outcomes
+    kind = SpanKind.CLIENT
