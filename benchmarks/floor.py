@@ -11,7 +11,9 @@ supervision and timeline:
    REST dialect), one call per identifier under the region's concurrency limit;
 2. the person is the connected component of records sharing a strong identifier;
 3. one detail round: custody and movements from each prison record, supervisions and managers from
-   each probation record, batched per (region, operation) the same way.
+   each probation record, batched per (region, operation) the same way; managers that came with a
+   probation record (``offenderManagers``, ``MANAGERS``) are not asked for again, as the gateway
+   does not ask for them.
 
 No GraphQL, no zeep (envelopes are written and read with lxml), no DataLoaders, no domain records:
 just the network and the parsing that any Python implementation of this lookup has to pay for.
@@ -105,7 +107,7 @@ class Region:
     async def find(self, identifiers: Sequence[Identifier]) -> list[Record]:
         raise NotImplementedError
 
-    async def details(self, local_ids: Sequence[str]) -> tuple[list[Item], list[Item]]:
+    async def details(self, records: Sequence[Record]) -> tuple[list[Item], list[Item]]:
         """(custody, movements) for a prison; (supervision, managers) for probation."""
         raise NotImplementedError
 
@@ -181,7 +183,8 @@ class SoapPrison(Region):
 
         return [x for xs in await _limited(ids, one, self.limit) for x in xs]
 
-    async def details(self, local_ids: Sequence[str]) -> tuple[list[Item], list[Item]]:
+    async def details(self, records: Sequence[Record]) -> tuple[list[Item], list[Item]]:
+        local_ids = [r["local_id"] for r in records]
         custody, movements = await asyncio.gather(
             self._per_offender(
                 local_ids, "GetCustodyHistory", "GetCustodyHistories", "custodyHistory", "booking"
@@ -250,11 +253,15 @@ class CamelProbation(Region):
         results = await self._post("identifiers", body)
         return [self._person(o) for r in results for o in r["offenders"]]
 
-    async def details(self, local_ids: Sequence[str]) -> tuple[list[Item], list[Item]]:
-        body = {"offenderIds": list(local_ids)}
-        supervisions, managers = await asyncio.gather(
-            self._post("supervisions", body), self._post("managers", body)
-        )
+    async def details(self, records: Sequence[Record]) -> tuple[list[Item], list[Item]]:
+        body = {"offenderIds": [r["local_id"] for r in records]}
+        if all(r.get("offenderManagers") is not None for r in records):  # they came with them
+            supervisions = await self._post("supervisions", body)
+            managers = [{"managers": r["offenderManagers"]} for r in records]
+        else:
+            supervisions, managers = await asyncio.gather(
+                self._post("supervisions", body), self._post("managers", body)
+            )
         return (
             [
                 {
@@ -320,18 +327,24 @@ class SnakeProbation(Region):
 
         return [r for rs in await _limited(identifiers, one, self.limit) for r in rs]
 
-    async def details(self, local_ids: Sequence[str]) -> tuple[list[Item], list[Item]]:
+    async def details(self, records: Sequence[Record]) -> tuple[list[Item], list[Item]]:
+        local_ids = [r["local_id"] for r in records]
+
         async def one(what_and_id: tuple[str, str]) -> list[Item]:
             what, local_id = what_and_id
             data = await self._get(f"/probation/offenders/{quote(local_id, safe='')}/{what}")
             items: list[Item] = data.get(what.upper(), [])
             return items
 
-        # two operations, each fanned out under the region's limit, as two DataLoaders would be
+        # two operations, each fanned out under the region's limit, as two DataLoaders would be;
+        # managers that came with the records are not asked again
+        carried = all(r.get("MANAGERS") is not None for r in records)
         supervisions, managers = await asyncio.gather(
             _limited([("supervisions", i) for i in local_ids], one, self.limit),
-            _limited([("managers", i) for i in local_ids], one, self.limit),
+            _limited([] if carried else [("managers", i) for i in local_ids], one, self.limit),
         )
+        if carried:
+            managers = [r["MANAGERS"] for r in records]
         return (
             [
                 {
@@ -416,16 +429,16 @@ async def lookup(regions: Mapping[str, Region], identifier: Identifier) -> dict[
     if person is None:
         return None
 
-    ids_by_region: dict[str, list[str]] = {}
+    by_region: dict[str, list[Record]] = {}
     for record in person:
-        ids_by_region.setdefault(record["region"], []).append(record["local_id"])
-    rounds.append(sorted(ids_by_region))
-    outcomes = await asyncio.gather(*(regions[n].details(ids) for n, ids in ids_by_region.items()))
+        by_region.setdefault(record["region"], []).append(record)
+    rounds.append(sorted(by_region))
+    outcomes = await asyncio.gather(*(regions[n].details(rs) for n, rs in by_region.items()))
     custody: list[Item] = []
     movements: list[Item] = []
     supervision: list[Item] = []
     managers: list[Item] = []
-    for name, (first, second) in zip(ids_by_region, outcomes, strict=True):
+    for name, (first, second) in zip(by_region, outcomes, strict=True):
         if regions[name].prison:
             custody += first
             movements += second

@@ -76,6 +76,18 @@ def objects(values: Any, where: str) -> list[Payload]:
     return each(values, where, lambda item: item)
 
 
+def carried(data: Payload, key: str, read: Callable[[Payload], T]) -> tuple[T, ...] | None:
+    """Facts a reply carries with a record under ``key`` (a list, possibly empty), mapped; None
+    when it carries none, or when they do not map: the gateway then asks for them the usual way,
+    and that call reports what is wrong, for its key alone (``IncludedFacts``)."""
+    if data.get(key) is None:
+        return None
+    try:
+        return tuple(each(data[key], key, read))
+    except PayloadError:
+        return None
+
+
 def per_key(
     replies: Sequence[Payload], keys: Sequence[K], echo: Callable[[Payload], K]
 ) -> list[Payload]:

@@ -61,6 +61,25 @@ NO_LIMITS = AccessLimits()
 
 
 @dataclass(frozen=True, slots=True)
+class IncludedFacts:
+    """Facts a region sent along with a person record, so the gateway does not ask for them again
+    (docs/connectors.md, "Facts that come with a record"). Each kind is None when the reply did
+    not carry it (the gateway asks its ``*_for`` call as usual), else everything the region holds
+    of that kind for the record, possibly nothing: what ``custody_for`` & co. would have answered
+    for ``(region, local_id)`` at the same moment. Upstream, mapped as those calls map them.
+    """
+
+    custody: tuple[CustodyEpisode, ...] | None = None
+    movements: tuple[Movement, ...] | None = None
+    supervision: tuple[SupervisionEpisode, ...] | None = None
+    managers: tuple[OffenderManager, ...] | None = None
+    alerts: tuple[Alert, ...] | None = None
+
+
+NOTHING_INCLUDED = IncludedFacts()
+
+
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """One system's slice of a person: the local record and the identifiers it carries.
 
@@ -79,6 +98,8 @@ class PersonRecord:
     aliases: tuple[PersonName, ...] = ()
     gender: str | None = None  # the region's code or word, as it writes it
     access: AccessLimits = NO_LIMITS  # probation systems' exclusion and restriction lists
+    included: IncludedFacts = field(default=NOTHING_INCLUDED, compare=False, repr=False)
+    """Facts the reply carried with the record (not part of its identity: never compared)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ identifiers that do not parse (dirty data) are dropped, not fatal.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from connectors import payload as p
@@ -15,6 +16,7 @@ from connectors.records import (
     AccessLimits,
     Alert,
     AlertSource,
+    IncludedFacts,
     ManagerRole,
     OffenderManager,
     PersonRecord,
@@ -41,8 +43,17 @@ def people(region: str, values: Any, where: str) -> list[PersonRecord]:
 
 
 def person(region: str, data: p.Payload) -> PersonRecord:
-    """One offender summary, with its limited-access lists."""
-    return replace(p.person_record(region, data, PERSON), access=access(data))
+    """One offender summary, with its limited-access lists and the offender managers it carries
+    (``offenderManagers``, as nDelius's offender detail does)."""
+    record = p.person_record(region, data, PERSON)
+    return replace(record, access=access(data), included=included(region, record.local_id, data))
+
+
+def included(region: str, offender_id: str, data: p.Payload) -> IncludedFacts:
+    """What an offender summary carries besides the person: its ``offenderManagers``."""
+    return IncludedFacts(
+        managers=p.carried(data, "offenderManagers", partial(manager, region, offender_id))
+    )
 
 
 def access(data: p.Payload) -> AccessLimits:

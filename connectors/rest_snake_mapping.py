@@ -7,6 +7,7 @@ identifiers that do not parse (dirty data) are dropped, not fatal.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from connectors import payload as p
@@ -15,6 +16,7 @@ from connectors.records import (
     AccessLimits,
     Alert,
     AlertSource,
+    IncludedFacts,
     ManagerRole,
     OffenderManager,
     PersonRecord,
@@ -37,8 +39,16 @@ def results_page(region: str, page: p.Payload) -> tuple[list[PersonRecord], str 
 
 
 def person(region: str, data: p.Payload) -> PersonRecord:
-    """One offender, with its limited-access lists."""
-    return replace(p.person_record(region, data, PERSON), access=access(data))
+    """One offender, with its limited-access lists and the ``MANAGERS`` it carries, if any."""
+    record = p.person_record(region, data, PERSON)
+    return replace(record, access=access(data), included=included(region, record.local_id, data))
+
+
+def included(region: str, offender_id: str, data: p.Payload) -> IncludedFacts:
+    """What an offender row carries besides the person: its ``MANAGERS``."""
+    return IncludedFacts(
+        managers=p.carried(data, "MANAGERS", partial(manager, region, offender_id))
+    )
 
 
 def access(data: p.Payload) -> AccessLimits:

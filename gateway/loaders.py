@@ -4,11 +4,18 @@ Every load made in the same tick for the same region and operation becomes one b
 the shared pipeline (``gateway/pipeline``). Each key is asked once per request (the DataLoader
 remembers it). A whole-call failure fails every key of the batch with the same
 :class:`~connectors.errors.ConnectorError`; a per-key error fails only its key.
+
+**Facts that came with a record** (``PersonRecord.included``): when a find or a search answers
+records that carry facts (a region's case reply with its managers), the matching fact loader is
+primed for that record's ``(region, local_id)`` with them, stamped as the answer that brought them
+(its ``fetched_at``, and stale when that answer was a stale stand-in), so the fact is not fetched
+again in the request. They pass the pipeline with that answer: cached with it, invalidated with
+it, never primed from a failed call. A key already asked keeps its own answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -20,6 +27,7 @@ from connectors.identifiers import Identifier
 from connectors.records import (
     Alert,
     CustodyEpisode,
+    IncludedFacts,
     Movement,
     OffenderManager,
     PersonRecord,
@@ -46,6 +54,17 @@ SUPERVISION: Operation[str, list[SupervisionEpisode]] = Operation(Capability.SUP
 MANAGERS: Operation[str, list[OffenderManager]] = Operation(Capability.MANAGERS_FOR)
 ALERTS: Operation[str, list[Alert]] = Operation(Capability.ALERTS_FOR)
 
+FINDING = frozenset({Capability.FIND_BY_IDENTIFIERS, Capability.SEARCH_PEOPLE})
+"""Operations answering person records, whose included facts prime the fact loaders."""
+INCLUDED: tuple[tuple[Capability, Callable[[IncludedFacts], tuple[Any, ...] | None]], ...] = (
+    (Capability.CUSTODY_FOR, lambda facts: facts.custody),
+    (Capability.MOVEMENTS_FOR, lambda facts: facts.movements),
+    (Capability.SUPERVISION_FOR, lambda facts: facts.supervision),
+    (Capability.MANAGERS_FOR, lambda facts: facts.managers),
+    (Capability.ALERTS_FOR, lambda facts: facts.alerts),
+)
+"""Which fact loader each kind of included fact answers."""
+
 
 class RegionLoaders:
     """Loaders per (region, operation), created on first use, sharing one deadline and scope."""
@@ -58,11 +77,14 @@ class RegionLoaders:
 
     async def load(self, region: str, operation: Operation[K, T], key: K) -> Fetched[T]:
         """One key's answer; raises the region's :class:`ConnectorError` if it failed."""
-        loader = self._loaders.get((region, operation.capability))
+        return cast(Fetched[T], await self._loader(region, operation.capability).load(key))
+
+    def _loader(self, region: str, capability: Capability) -> DataLoader[Hashable, Fetched[Any]]:
+        loader = self._loaders.get((region, capability))
         if loader is None:
-            loader = DataLoader(load_fn=self._batch(region, operation.capability))
-            self._loaders[(region, operation.capability)] = loader
-        return cast(Fetched[T], await loader.load(key))
+            loader = DataLoader(load_fn=self._batch(region, capability))
+            self._loaders[(region, capability)] = loader
+        return loader
 
     async def try_load(
         self, region: str, operation: Operation[K, T], key: K
@@ -77,8 +99,23 @@ class RegionLoaders:
         async def load_fn(keys: Sequence[Hashable]) -> list[Outcome]:
             call = RegionCall(region, capability, tuple(keys), self.deadline, self.scope)
             try:
-                return await self.pipeline(call)
+                outcomes = await self.pipeline(call)
             except ConnectorError as exc:
                 return [exc] * len(keys)
+            if capability in FINDING:
+                self._prime_included(outcomes)
+            return outcomes
 
         return load_fn
+
+    def _prime_included(self, outcomes: Sequence[Outcome]) -> None:
+        """Prime the fact loaders with the facts the answered records carry."""
+        for outcome in outcomes:
+            if not isinstance(outcome, Fetched):
+                continue
+            for record in cast(list[PersonRecord], outcome.value):
+                for capability, facts_of in INCLUDED:
+                    facts = facts_of(record.included)
+                    if facts is not None:
+                        fetched = Fetched(list(facts), outcome.fetched_at, outcome.stale)
+                        self._loader(record.region, capability).prime(record.local_id, fetched)

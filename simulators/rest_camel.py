@@ -11,6 +11,8 @@ Wire format in brief:
   registrations}`` are batch calls answering one result per requested key, in order.
 - ``GET /api/v1/offenders/{offenderId}`` and ``.../{offenderId}/supervisions`` etc. are single
   calls.
+- An offender carries its ``offenderManagers`` (as ``.../managers`` serves them), as nDelius's
+  offender detail does.
 - An offender carries ``currentExclusion`` and ``currentRestriction`` (booleans) and, when either
   is true, ``limitedAccess: {"exclusions": [{"username"}], "restrictions": [{"username"}],
   "exclusionMessage", "restrictionMessage"}``: who may not see the case, and who alone may.
@@ -110,6 +112,7 @@ def offender_json(case: ProbationCase) -> dict[str, Any]:
         "gender": case.gender,
         "aliases": [{"firstName": a.forename, "surname": a.surname} for a in case.aliases],
         **limited_access_json(case),
+        "offenderManagers": [manager_json(r) for r in case.managers],  # as nDelius's detail
     }
 
 

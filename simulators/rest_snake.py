@@ -11,6 +11,7 @@ Wire format in brief:
   ``NEXT`` is relative to the API root.
 - ``GET /probation/offenders/{id}`` and ``/probation/offenders/{id}/supervisions`` (``/managers``,
   ``/registrations``) answer one person at a time; flags are ``"Y"``/``"N"``.
+- An offender carries its offender managers (``MANAGERS``, as ``/managers`` serves them).
 - An offender carries its limited-access lists flat: ``EXCLUSION`` (``Y``/``N``) with
   ``EXCLUDED_USERS`` (user names who may not see the case), and ``RESTRICTION`` with
   ``RESTRICTED_TO_USERS`` (when ``Y``, the only users who may).
@@ -89,6 +90,7 @@ def offender_json(case: ProbationCase) -> dict[str, Any]:
         "EXCLUDED_USERS": list(case.exclusions),
         "RESTRICTION": _flag(bool(case.restrictions)),
         "RESTRICTED_TO_USERS": list(case.restrictions),
+        "MANAGERS": managers_json(case),  # the case's offender managers come with it
     }
 
 

@@ -31,7 +31,7 @@ from gateway.cache_store import CacheStore, Entry
 from gateway.pipeline.call import Fetched, Handler, Outcome, RegionCall
 from gateway.settings import CacheSettings
 
-SCHEMA_VERSION = "v1"  # bump when the shape of cached values changes
+SCHEMA_VERSION = "v2"  # bump when the shape of cached values changes (v2: PersonRecord.included)
 MAX_ARGUMENT = 200  # longer canonical arguments are replaced by their sha256
 STALE_FOR = (RegionUnavailable, UpstreamAuthFailed, UpstreamInvalid)
 

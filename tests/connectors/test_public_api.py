@@ -23,6 +23,7 @@ CONTRACT = {
     "AuthConfig",
     # the records and their enums
     "PersonRecord",
+    "IncludedFacts",
     "PersonName",
     "CustodyEpisode",
     "SentenceDates",

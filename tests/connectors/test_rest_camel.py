@@ -359,3 +359,26 @@ async def test_one_chunk_refused_among_answered_chunks_fails_its_keys_alone() ->
     connector = CamelProbationConnector(config, transport=httpx.MockTransport(handler))
     first, down, third = await connector.managers_for(["1", "2", "3"])
     assert first == [] and third == [] and isinstance(down, RegionUnavailable)
+
+
+async def test_a_found_record_carries_the_managers_managers_for_answers(
+    camel: CamelProbationConnector, sim: Sim
+) -> None:
+    [[watts]] = await camel.find_by_identifiers([Identifier(CRN, WATTS_CRN)])  # type: ignore[misc]
+    [managers] = await camel.managers_for([WATTS])
+    assert watts.included.managers == tuple(managers)  # type: ignore[arg-type]
+    assert [m.staff_code for m in watts.included.managers] == ["CHSE755", "MDIP01U"]
+    assert watts.included.alerts is None  # not carried: asked for the usual way
+    [smith, *_] = await camel.search_people(PersonSearch(surname="Smith"))
+    assert smith.included.managers is not None  # a search's records carry them too
+
+
+@pytest.mark.parametrize("managers", [[{"role": "COM"}], {"staffCode": "X"}, None])
+async def test_carried_managers_that_are_absent_or_do_not_map_are_not_included(
+    managers: Any,
+) -> None:
+    offender = PERSON | {"offenderManagers": managers}
+    reply = {"results": [{"type": "CRN", "value": "X1", "offenders": [offender]}]}
+    [[person]] = await offline(answer(reply)).find_by_identifiers([Identifier(CRN, "X1")])  # type: ignore[misc]
+    assert person.local_id == "1"  # the record itself maps
+    assert person.included.managers is None  # managers_for will be asked, and say what is wrong

@@ -242,3 +242,34 @@ async def test_ids_are_path_quoted() -> None:
 
     assert await offline(handler).managers_for(["a/b?c"]) == [[]]
     assert paths == ["/probation/offenders/a%2Fb%3Fc/managers"]
+
+
+async def test_a_found_record_carries_the_managers_managers_for_answers(
+    snake: SnakeProbationConnector, sim: Sim
+) -> None:
+    [[watts]] = await snake.find_by_identifiers([Identifier(CRN, WATTS_CRN)])  # type: ignore[misc]
+    [managers] = await snake.managers_for([WATTS])
+    assert watts.included.managers == tuple(managers)  # type: ignore[arg-type]
+    assert [m.staff_code for m in watts.included.managers] == ["CHSE755", "MDIP01U"]
+    assert watts.included.supervision is None  # not carried: asked for the usual way
+
+
+@pytest.mark.parametrize("managers", [[{"ROLE": "COM"}], "none", None])
+async def test_carried_managers_that_are_absent_or_do_not_map_are_not_included(
+    managers: Any,
+) -> None:
+    row = PERSON | {"MANAGERS": managers}
+    connector = offline(answer({"RESULTS": [row], "NEXT": None}))
+    [[person]] = await connector.find_by_identifiers([Identifier(CRN, "X1")])  # type: ignore[misc]
+    assert person.local_id == "1"  # the record itself maps
+    assert person.included.managers is None  # managers_for will be asked, and say what is wrong
+
+
+async def test_carried_managers_map_as_managers_for_maps_them() -> None:
+    manager = {"STAFF_CODE": "AB12", "ROLE": "COM", "RESPONSIBLE_OFFICER": "Y", "TEAM": "T1"}
+    connector = offline(answer({"RESULTS": [PERSON | {"MANAGERS": [manager]}], "NEXT": None}))
+    [person] = await connector.search_people(PersonSearch(surname="B"))
+    assert person.included.managers is not None
+    [carried] = person.included.managers
+    assert (carried.region, carried.local_id) == ("probation-snake", "1")
+    assert (carried.staff_code, carried.team, carried.responsible_officer) == ("AB12", "T1", True)

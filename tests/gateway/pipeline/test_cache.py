@@ -203,7 +203,7 @@ async def test_answers_are_stored_for_the_fresh_time_plus_the_grace(
 
     monkeypatch.setattr(store, "set_many", recording)
     await stage(Inner(), store, {"north": {"default": 5}})(call("a"))
-    assert stored == [(["t:v1:north:custody_for:a"], 605)]
+    assert stored == [(["t:v2:north:custody_for:a"], 605)]
 
 
 @pytest.mark.parametrize(
@@ -232,16 +232,16 @@ async def test_no_caching_passes_straight_through(
 def test_cache_keys_are_canonical() -> None:
     pnc = Identifier(IdentifierKind.PNC, "2012/0394773H")
     assert cache_key("og", "north", Capability.FIND_BY_IDENTIFIERS, pnc) == (
-        "og:v1:north:find_by_identifiers:PNC:2012/0394773H"
+        "og:v2:north:find_by_identifiers:PNC:2012/0394773H"
     )
-    assert cache_key("og", "north", "custody_for", "L-17") == "og:v1:north:custody_for:L-17"
+    assert cache_key("og", "north", "custody_for", "L-17") == "og:v2:north:custody_for:L-17"
     search = PersonSearch("Smith", "Jo", date(1990, 2, 3))
     assert cache_key("og", "s", "search_people", search) == (
-        'og:v1:s:search_people:{"date_of_birth":"1990-02-03","forename":"Jo",'
+        'og:v2:s:search_people:{"date_of_birth":"1990-02-03","forename":"Jo",'
         '"limit":200,"surname":"Smith"}'
     )
     long = cache_key("og", "s", "search_people", PersonSearch("x" * 300))
-    assert long.startswith("og:v1:s:search_people:sha256:") and len(long) < 120
+    assert long.startswith("og:v2:s:search_people:sha256:") and len(long) < 120
     assert long != cache_key("og", "s", "search_people", PersonSearch("x" * 301))
     with pytest.raises(TypeError):
         cache_key("og", "s", "custody_for", 17)
