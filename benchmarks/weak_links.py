@@ -1,0 +1,238 @@
+"""Weak links and name search over the estate's records, measured against its ground truth.
+
+Every record of every system is mapped to a PersonRecord and grouped by strong identifiers
+(gateway.identity.group_records); the people that leaves are then linked weakly:
+
+- possible matches: of true pairs not joined by a strong identifier (records of one person left
+  in two groups), the share offered (target >= 0.9), and the share of offered pairs of groups that
+  are one person (target >= 0.8);
+- search: a query with one typing error in the surname (a letter swapped, dropped, doubled or a
+  neighbouring key), with the forename (and with the date of birth), ranked over the blocking
+  keys' candidates: the share of people on the first page of 20 (target >= 0.95);
+- the time to score one pair, one person's candidate set, and one search.
+
+    python benchmarks/weak_links.py [--people N] [--seed S] [--queries Q]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from itertools import combinations
+from typing import TypeVar
+
+from connectors.identifiers import IdentifierKind, try_parse_identifier
+from connectors.records import PersonName, PersonRecord
+from gateway.identity import MergedPerson, group_records, record_key
+from gateway.identity.blocking import Blocks
+from gateway.identity.name_match import NameIndex, NameQuery, rank
+from gateway.identity.weak_links import (
+    all_possible_matches,
+    blocking_keys,
+    possible_matches,
+    profile,
+    score,
+)
+from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
+from simulators.stores import ProbationCase, Record
+from simulators.truth import Estate
+
+PAGE = 20
+NEIGHBOURS = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wqretyuiopsadfghjklxzcvbnm", strict=True))
+Group = MergedPerson
+R = TypeVar("R")
+QUERIES: list[tuple[str, Callable[[Group, str], NameQuery]]] = [
+    ("surname + forename", lambda g, typed: NameQuery(typed, g.name.forename)),
+    (
+        "surname + forename + date of birth",
+        lambda g, typed: NameQuery(typed, g.name.forename, g.date_of_birth),
+    ),
+    ("surname only", lambda g, typed: NameQuery(typed)),
+]
+
+
+def person_records(estate: Estate) -> dict[tuple[str, str], tuple[PersonRecord, int]]:
+    """Each record as a connector maps it, with its true person (the estate's own mapping when
+    it has one)."""
+    mapped: dict[tuple[str, str], tuple[PersonRecord, int]] = {}
+    for person in estate.people.values():
+        for system, record in estate.records_of(person.person_id):
+            mapped[(system, record.local_id)] = (to_person_record(system, record), person.person_id)
+    return mapped
+
+
+def to_person_record(system: str, record: Record) -> PersonRecord:
+    raw = [
+        (IdentifierKind.NOMS, record.noms_number),
+        (IdentifierKind.PNC, record.pnc_number),
+        (IdentifierKind.CRO, record.cro_number),
+    ]
+    if isinstance(record, ProbationCase):
+        raw.append((IdentifierKind.CRN, record.crn))
+    identifiers = tuple(i for kind, value in raw if (i := try_parse_identifier(value, kind)))
+    return PersonRecord(
+        region=system,
+        local_id=record.local_id,
+        identifiers=identifiers,
+        name=PersonName(record.forename, record.surname, record.middle_names),
+        date_of_birth=record.date_of_birth,
+        aliases=tuple(PersonName(a.forename, a.surname) for a in record.aliases),
+        gender=record.gender,
+    )
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """The word with one typing error, never the word itself."""
+    while True:
+        i = rng.randrange(len(word))
+        kind = rng.choice(("swap", "drop", "double", "neighbour"))
+        if kind == "swap" and i + 1 < len(word):
+            wrong = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        elif kind == "drop" and len(word) > 3:
+            wrong = word[:i] + word[i + 1 :]
+        elif kind == "double":
+            wrong = word[:i] + word[i] + word[i:]
+        elif kind == "neighbour" and word[i].lower() in NEIGHBOURS:
+            wrong = word[:i] + NEIGHBOURS[word[i].lower()] + word[i + 1 :]
+        else:
+            continue
+        if wrong.casefold() != word.casefold():
+            return wrong
+
+
+def timed(run: Callable[[], R]) -> tuple[R, float]:
+    t0 = time.perf_counter()
+    result = run()
+    return result, time.perf_counter() - t0
+
+
+def weak_link_figures(groups: list[Group], truth: dict[tuple[str, str], int]) -> None:
+    owners = [Counter(truth[record_key(r)] for r in g.records) for g in groups]
+    by_person: dict[int, list[int]] = {}
+    for index, owner in enumerate(owners):
+        for person in owner:
+            by_person.setdefault(person, []).append(index)
+    true_pairs = {(a, b) for indexes in by_person.values() for a, b in combinations(indexes, 2)}
+    record_pairs = Counter(
+        {
+            (a, b): owners[a][p] * owners[b][p]
+            for p, ix in by_person.items()
+            for a, b in combinations(ix, 2)
+        }
+    )
+    position = {id(g): i for i, g in enumerate(groups)}
+    found, seconds = timed(lambda: list(all_possible_matches(groups)))
+    offered: set[tuple[int, int]] = set()
+    for one, match in found:
+        a, b = position[id(one)], position[id(match.person)]
+        offered.add((min(a, b), max(a, b)))
+    hits = offered & true_pairs
+    true_records = sum(record_pairs.values())
+    offered_records = sum(record_pairs[p] for p in hits)
+    print(f"people {len(by_person)}, groups after strong links {len(groups)}")
+    print(
+        f"true pairs not joined by a strong identifier: {true_records} record pairs, "
+        f"{len(true_pairs)} group pairs"
+    )
+    if true_records:
+        print(
+            f"  offered as a possible match: {offered_records / true_records:.3f} of record "
+            f"pairs, {len(hits) / len(true_pairs):.3f} of group pairs (target >= 0.9)"
+        )
+    if offered:
+        print(
+            f"  offered pairs that are one person: {len(hits)}/{len(offered)} = "
+            f"{len(hits) / len(offered):.3f} (target >= 0.8)"
+        )
+    missed = sorted(true_pairs - offered)[:5]
+    for a, b in missed:
+        print(f"  missed: {describe(groups[a])} / {describe(groups[b])}")
+    for a, b in sorted(offered - true_pairs)[:5]:
+        print(f"  wrong: {describe(groups[a])} / {describe(groups[b])}")
+    print(f"  all pairs through blocking: {seconds:.2f} s")
+
+
+def describe(group: Group) -> str:
+    r = group.records[0]
+    ids = ",".join(sorted(i.kind for i in group.all_identifiers)) or "no ids"
+    return f"{r.name.forename} {r.name.surname} {r.date_of_birth} {r.gender} ({ids})"
+
+
+def timing_figures(groups: list[Group]) -> None:
+    profiles = [profile(g) for g in groups]
+    blocks: Blocks[int] = Blocks(lambda i: blocking_keys(profiles[i]), range(len(groups)))
+    pairs = list(blocks.pairs())
+    _, seconds = timed(lambda: [score(profiles[a], profiles[b], groups[b]) for a, b in pairs])
+    print(
+        f"scoring: {len(pairs)} blocked pairs of {len(groups) * (len(groups) - 1) // 2} "
+        f"({seconds / max(len(pairs), 1) * 1e6:.1f} us per pair)"
+    )
+    sample = groups[: min(len(groups), 500)]
+    sizes: list[int] = []
+
+    def per_person() -> None:
+        for group in sample:
+            candidates = [groups[i] for i in blocks.candidates(blocking_keys(profile(group)))]
+            sizes.append(len(candidates))
+            possible_matches(group, [c for c in candidates if c is not group])
+
+    _, seconds = timed(per_person)
+    print(
+        f"  one person's candidate set: {seconds / len(sample) * 1e3:.2f} ms "
+        f"(mean {sum(sizes) / len(sizes):.1f} candidates, blocking included)"
+    )
+
+
+def search_figures(
+    groups: list[Group], truth: dict[tuple[str, str], int], queries: int, seed: int
+) -> None:
+    index, build_s = timed(lambda: NameIndex(groups))
+    owner = {id(g): {truth[record_key(r)] for r in g.records} for g in groups}
+    rng = random.Random(seed)
+    sample = rng.sample(groups, min(queries, len(groups)))
+    print(
+        f"search: {len(sample)} queries, one typing error in the surname "
+        f"(index of {len(groups)} people built in {build_s:.2f} s)"
+    )
+    for label, make in QUERIES:
+        hits, candidates, t0 = 0, 0, time.perf_counter()
+        for group in sample:
+            query = make(group, typo(group.name.surname, rng))
+            found = index.candidates(query)
+            page = rank(query, found)[:PAGE]
+            candidates += len(found)
+            wanted = owner[id(group)]
+            hits += any(owner[id(p)] & wanted for p, _ in page)
+        seconds = (time.perf_counter() - t0) / len(sample)
+        print(
+            f"  {label}: first-page recall {hits / len(sample):.3f} (target >= 0.95), "
+            f"{seconds * 1e3:.2f} ms per search, {candidates / len(sample):.0f} candidates"
+        )
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--queries", type=int, default=1000)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    estate, generate_s = timed(lambda: generate_estate(seed=args.seed, people=args.people))
+    mapped = person_records(estate)
+    truth = {key: person for key, (_, person) in mapped.items()}
+    groups, group_s = timed(
+        lambda: [MergedPerson(tuple(g)) for g in group_records(r for r, _ in mapped.values())]
+    )
+    print(
+        f"estate: {args.people} people, seed {args.seed}, {len(mapped)} records "
+        f"(generated in {generate_s:.1f} s, grouped in {group_s:.2f} s)"
+    )
+    weak_link_figures(groups, truth)
+    timing_figures(groups)
+    search_figures(groups, truth, args.queries, args.seed)
+
+
+if __name__ == "__main__":
+    main()
