@@ -110,49 +110,64 @@ def timed(run: Callable[[], R]) -> tuple[R, float]:
 
 
 def weak_link_figures(groups: list[Group], truth: dict[tuple[str, str], int]) -> None:
+    """Pairs of groups holding one true person, by what their identifiers say: nothing in
+    common (weak links' job), a shared identifier with another kind disagreeing (a conflict,
+    shown by conflicts_with), or only disagreeing kinds (never offered, by rule)."""
     owners = [Counter(truth[record_key(r)] for r in g.records) for g in groups]
     by_person: dict[int, list[int]] = {}
     for index, owner in enumerate(owners):
         for person in owner:
             by_person.setdefault(person, []).append(index)
-    true_pairs = {(a, b) for indexes in by_person.values() for a, b in combinations(indexes, 2)}
-    record_pairs = Counter(
-        {
-            (a, b): owners[a][p] * owners[b][p]
-            for p, ix in by_person.items()
-            for a, b in combinations(ix, 2)
-        }
-    )
+    record_pairs: Counter[tuple[int, int]] = Counter()
+    for person, indexes in by_person.items():
+        for a, b in combinations(indexes, 2):
+            record_pairs[(a, b)] += owners[a][person] * owners[b][person]
+    kinds: dict[str, set[tuple[int, int]]] = {
+        "weak": set(),
+        "conflict": set(),
+        "contradicted": set(),
+    }
+    for a, b in record_pairs:
+        kinds[split_kind(groups[a], groups[b])].add((a, b))
     position = {id(g): i for i, g in enumerate(groups)}
     found, seconds = timed(lambda: list(all_possible_matches(groups)))
     offered: set[tuple[int, int]] = set()
     for one, match in found:
         a, b = position[id(one)], position[id(match.person)]
         offered.add((min(a, b), max(a, b)))
+    true_pairs = kinds["weak"]
     hits = offered & true_pairs
-    true_records = sum(record_pairs.values())
+    true_records = sum(record_pairs[p] for p in true_pairs)
     offered_records = sum(record_pairs[p] for p in hits)
     print(f"people {len(by_person)}, groups after strong links {len(groups)}")
     print(
-        f"true pairs not joined by a strong identifier: {true_records} record pairs, "
-        f"{len(true_pairs)} group pairs"
+        f"true pairs left apart by strong links: {sum(record_pairs.values())} record pairs; "
+        f"as group pairs {len(kinds['conflict'])} conflicts (an identifier shared, another "
+        f"disagreeing), {len(kinds['contradicted'])} whose identifiers only disagree (never "
+        f"offered), {len(true_pairs)} sharing no identifier kind"
     )
-    if true_records:
+    if true_pairs:
         print(
-            f"  offered as a possible match: {offered_records / true_records:.3f} of record "
-            f"pairs, {len(hits) / len(true_pairs):.3f} of group pairs (target >= 0.9)"
+            f"  of those sharing none ({true_records} record pairs), offered as a possible match: "
+            f"{offered_records / true_records:.3f} of record pairs, "
+            f"{len(hits) / len(true_pairs):.3f} of group pairs (target >= 0.9)"
         )
     if offered:
         print(
             f"  offered pairs that are one person: {len(hits)}/{len(offered)} = "
             f"{len(hits) / len(offered):.3f} (target >= 0.8)"
         )
-    missed = sorted(true_pairs - offered)[:5]
-    for a, b in missed:
+    for a, b in sorted(true_pairs - offered)[:5]:
         print(f"  missed: {describe(groups[a])} / {describe(groups[b])}")
     for a, b in sorted(offered - true_pairs)[:5]:
         print(f"  wrong: {describe(groups[a])} / {describe(groups[b])}")
     print(f"  all pairs through blocking: {seconds:.2f} s")
+
+
+def split_kind(a: Group, b: Group) -> str:
+    if a.all_identifiers & b.all_identifiers:
+        return "conflict"
+    return "contradicted" if a.identifiers.keys() & b.identifiers.keys() else "weak"
 
 
 def describe(group: Group) -> str:
