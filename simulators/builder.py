@@ -78,21 +78,23 @@ class EstateBuilder:
             pass
         return value
 
-    def noms(self) -> str:
+    def noms(self, rng: random.Random | None = None) -> str:
+        """A NOMS number no one holds yet (drawn from ``rng``, default the builder's)."""
+        rng = rng or self.rng
         letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
         while True:
             value = (
-                self.rng.choice("AG")
-                + f"{self.rng.randint(0, 9999):04d}"
-                + "".join(self.rng.choice(letters) for _ in range(2))
+                rng.choice("AG")
+                + f"{rng.randint(0, 9999):04d}"
+                + "".join(rng.choice(letters) for _ in range(2))
             )
             if self._unique(value):
                 return value
 
-    def crn(self) -> str:
-        while not self._unique(
-            value := f"{self.rng.choice('XYDE')}{self.rng.randint(0, 999_999):06d}"
-        ):
+    def crn(self, rng: random.Random | None = None) -> str:
+        """A CRN no one holds yet (drawn from ``rng``, default the builder's)."""
+        rng = rng or self.rng
+        while not self._unique(value := f"{rng.choice('XYDE')}{rng.randint(0, 999_999):06d}"):
             pass
         return value
 
@@ -101,7 +103,7 @@ class EstateBuilder:
         return f"{self.specs[system].id_prefix}{self.counters[system]:06d}"
 
     # ---- people --------------------------------------------------------------------------------
-    def person(self, person_id: int, twin_of: TruePerson | None) -> TruePerson:
+    def person(self, person_id: int, namesake_of: TruePerson | None) -> TruePerson:
         rng = self.rng
         gender = "M" if rng.random() < 0.85 else "F"
         pool = names.MALE_FORENAMES if gender == "M" else names.FEMALE_FORENAMES
@@ -116,9 +118,10 @@ class EstateBuilder:
             pnc=self.pnc(first_year),
             cro=self.cro(first_year) if rng.random() < 0.8 else None,
         )
-        if twin_of:  # a different person who shares name and date of birth
-            person.forename, person.surname = twin_of.forename, twin_of.surname
-            person.date_of_birth, person.gender = twin_of.date_of_birth, twin_of.gender
+        if namesake_of:  # a different person who shares name and date of birth
+            person.forename, person.surname = namesake_of.forename, namesake_of.surname
+            person.date_of_birth, person.gender = namesake_of.date_of_birth, namesake_of.gender
+            person.namesake_of = namesake_of.person_id
         return person
 
     def prisoner(self, person: TruePerson, system: str) -> PrisonerRecord:

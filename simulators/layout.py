@@ -1,7 +1,9 @@
 """The shape of the simulated estate: its systems and the prisons or regions each covers.
 
-The default estate is :data:`SYSTEMS`. :func:`estate_systems` adds systems a simulator plugin
-declares: each takes over the prisons or probation regions it lists from the default system that
+The default (``regional``) estate is :data:`SYSTEMS`: 7 systems. The ``national`` scale
+(:data:`SCALES`) is :data:`NATIONAL_SYSTEMS`: 5 prison groups and 12 probation systems, one per
+probation region, in the same mix of dialects. :func:`estate_systems` adds systems a simulator
+plugin declares: each takes over the prisons or probation regions it lists from the system that
 covered them, so the people and lives are those of the same seed, sliced differently.
 """
 
@@ -127,15 +129,84 @@ SYSTEMS: tuple[SystemSpec, ...] = (
 )
 
 
-def estate_systems(extra: Sequence[SystemSpec] = ()) -> tuple[SystemSpec, ...]:
-    """The default systems, less the locations ``extra`` systems take over, then ``extra``.
+def _prison_group(name: str, title: str, prisons: str, prefix: str) -> SystemSpec:
+    return SystemSpec(
+        name, "CUSTODY", "soap-prison", title, tuple(prisons.split()), id_prefix=prefix
+    )
+
+
+def _probation(name: str, region: str, dialect: str, prefix: str) -> SystemSpec:
+    return SystemSpec(
+        f"probation-{name}",
+        "PROBATION",
+        dialect,
+        f"{PROBATION_REGIONS[region]} probation",
+        (region,),
+        id_prefix=prefix,
+        short_pnc=dialect == "rest-snake",
+    )
+
+
+NATIONAL_SYSTEMS: tuple[SystemSpec, ...] = (
+    _prison_group("prison-north-east", "North East prison group", "LEI MDI DMI WDI", "PNE"),
+    _prison_group("prison-north-west", "North West prison group", "MRI LPI", "PNW"),
+    _prison_group("prison-london", "London prison group", "WWI PVI", "PL"),
+    _prison_group("prison-south-west", "South West prison group", "EXI BLI", "PSW"),
+    replace(
+        _prison_group(
+            "prison-wales", "Wales and Midlands prison group (legacy)", "CFI SWI BWI BMI", "7"
+        ),
+        batch=False,
+    ),
+    _probation("wales", "N03", "rest-snake", "WAL"),
+    _probation("london", "N07", "rest-camel", "20"),
+    _probation("manchester", "N50", "rest-camel", "21"),
+    _probation("north-west", "N51", "rest-camel", "22"),
+    _probation("west-midlands", "N52", "rest-snake", "WMD"),
+    _probation("east-midlands", "N53", "rest-snake", "EMD"),
+    _probation("north-east", "N54", "rest-camel", "23"),
+    _probation("yorkshire", "N55", "rest-camel", "24"),
+    _probation("east", "N56", "rest-snake", "EOE"),
+    _probation("kss", "N57", "rest-camel", "25"),
+    _probation("south-west", "N58", "rest-snake", "SWE"),
+    _probation("south-central", "N59", "rest-snake", "SCE"),
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A size of estate: its systems and how many people it holds unless told otherwise."""
+
+    name: str
+    people: int
+    systems: tuple[SystemSpec, ...]
+
+
+SCALES: dict[str, Scale] = {
+    "regional": Scale("regional", 5000, SYSTEMS),
+    "national": Scale("national", 100_000, NATIONAL_SYSTEMS),
+}
+DEFAULT_SCALE = "regional"
+
+
+def scale_named(name: str) -> Scale:
+    """The scale called ``name``; LayoutError names the known ones."""
+    if name not in SCALES:
+        raise LayoutError(f"scale {name!r} is not one of {', '.join(SCALES)}")
+    return SCALES[name]
+
+
+def estate_systems(
+    extra: Sequence[SystemSpec] = (), base: Sequence[SystemSpec] = SYSTEMS
+) -> tuple[SystemSpec, ...]:
+    """The ``base`` systems, less the locations ``extra`` systems take over, then ``extra``.
 
     Raises LayoutError naming the system when an extra system's name is taken, its kind is
     unknown, or it lists a location that is not a prison (CUSTODY) or probation region
     (PROBATION) of the estate, or one another extra system already took.
     """
     taken: dict[str, str] = {}
-    names = {spec.name for spec in SYSTEMS}
+    names = {spec.name for spec in base}
     for spec in extra:
         where = f"system {spec.name!r}"
         if spec.name in names:
@@ -155,7 +226,7 @@ def estate_systems(extra: Sequence[SystemSpec] = ()) -> tuple[SystemSpec, ...]:
             taken[location] = spec.name
     kept = tuple(
         replace(spec, locations=tuple(loc for loc in spec.locations if loc not in taken))
-        for spec in SYSTEMS
+        for spec in base
     )
     return kept + tuple(extra)
 

@@ -1,6 +1,10 @@
-"""Name pools for the population, and the spelling variants that make records dirty."""
+"""Name pools for the population (Welsh names and double-barrelled surnames too), and the
+spelling variants and typing errors that make records dirty."""
 
 from __future__ import annotations
+
+import random
+import unicodedata
 
 MALE_FORENAMES = (
     "James John Robert Michael David William Richard Joseph Thomas Christopher Daniel Paul Mark "
@@ -89,3 +93,61 @@ def spelling_variant(name: str, variants: dict[str, str]) -> str:
     if name.endswith("e"):
         return name[:-1]
     return name + name[-1] if name[-1] in "lnrt" else name + "e"
+
+
+# ---- Welsh names, double-barrelled surnames and typing errors --------------------------------
+WELSH_MALE_FORENAMES = "Llŷr Siôn Dafydd Gruffydd Iolo Rhodri Emyr Dewi Aneurin Ioan Gwilym".split()
+WELSH_FEMALE_FORENAMES = "Siân Gwenllïan Eluned Ffion Angharad Rhiannon Catrin Lowri Mair".split()
+WELSH_SURNAMES = (
+    "ap Gwilym",
+    "ap Llywelyn",
+    "ap Dafydd",
+    "ferch Rhys",
+    "ferch Dafydd",
+    "Llywelyn",
+    "Gruffudd",
+    "Prys",
+    "Huws",
+    "Puw",
+    "Gwyn",
+)
+KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+TYPING_ERRORS = ("swapped", "dropped", "doubled", "neighbouring key")
+
+
+def without_diacritics(name: str) -> str:
+    """The name as an ASCII-only system stores it: ``Llŷr`` -> ``Llyr``, ``Siân`` -> ``Sian``."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def neighbours(letter: str) -> str:
+    """The letters beside ``letter`` on a QWERTY keyboard (same row), in its case."""
+    lower = letter.lower()
+    for row in KEYBOARD_ROWS:
+        if lower in row:
+            at = row.index(lower)
+            near = row[max(at - 1, 0) : at] + row[at + 1 : at + 2]
+            return near.upper() if letter.isupper() else near
+    return ""
+
+
+def typing_error(name: str, error: str, rng: random.Random) -> str:
+    """``name`` with one typing ``error`` (one of :data:`TYPING_ERRORS`) at a random letter after
+    the first; a name too short for it comes back unchanged."""
+    letters = [i for i in range(1, len(name)) if name[i].isalpha()]
+    if not letters:
+        return name
+    at = rng.choice(letters)
+    if error == "swapped":
+        pairs = [i for i in letters if i + 1 < len(name) and name[i + 1] != name[i]]
+        if not pairs:
+            return name
+        at = rng.choice(pairs)
+        return name[:at] + name[at + 1] + name[at] + name[at + 2 :]
+    if error == "dropped":
+        return name[:at] + name[at + 1 :] if len(name) > 2 else name
+    if error == "doubled":
+        return name[: at + 1] + name[at:]
+    near = neighbours(name[at])
+    return name[:at] + rng.choice(near) + name[at + 1 :] if near else name

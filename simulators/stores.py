@@ -136,7 +136,14 @@ Record = PrisonerRecord | ProbationCase
 
 @dataclass
 class SystemStore:
-    """One regional system's records, with the look-ups its server needs."""
+    """One regional system's records, with the look-ups its server needs.
+
+    Two indexes keep look-ups from scanning every record: strong identifiers in canonical form,
+    and surnames (casefolded, aliases included) for search. They are built at the first look-up
+    (or :meth:`build_index`), so a generator may change records freely before; after that, a
+    record changed in place is indexed again with :meth:`reindex`, and :meth:`remove` takes one
+    out.
+    """
 
     name: str
     kind: str  # CUSTODY or PROBATION
@@ -145,52 +152,97 @@ class SystemStore:
     locations: tuple[str, ...]  # prison ids or probation region codes it covers
     batch: bool = True
     records: dict[str, Record] = field(default_factory=dict)
-    _index: dict[tuple[IdentifierKind, str], list[str]] = field(
-        default_factory=lambda: defaultdict(list)
+    _index: dict[tuple[IdentifierKind, str], dict[str, None]] = field(
+        default_factory=lambda: defaultdict(dict)
     )
+    _surnames: dict[str, dict[str, None]] = field(default_factory=lambda: defaultdict(dict))
+    _keys: dict[str, tuple[list[tuple[IdentifierKind, str]], list[str]]] = field(
+        default_factory=dict
+    )
+    _indexed: bool = False
 
     def add(self, record: Record) -> None:
-        """Store a record and index its identifiers in canonical form."""
+        """Store a record (indexed with the others)."""
         self.records[record.local_id] = record
-        for kind, raw in _identifiers_of(record):
-            parsed = try_parse_identifier(raw, kind)
-            if parsed:
-                self._index[(kind, parsed.value)].append(record.local_id)
+        if self._indexed:
+            self._index_record(record)
+
+    def remove(self, local_id: str) -> Record:
+        """Take a record out of the store and its indexes (a merge or a move elsewhere)."""
+        self._unindex(local_id)
+        return self.records.pop(local_id)
+
+    def reindex(self, local_id: str) -> None:
+        """Index a record again after its identifiers or names changed in place."""
+        if self._indexed:
+            self._unindex(local_id)
+            self._index_record(self.records[local_id])
+
+    def build_index(self) -> None:
+        """Index every record, once (look-ups do it themselves when needed)."""
+        if not self._indexed:
+            for record in self.records.values():
+                self._index_record(record)
+            self._indexed = True
 
     def write_back_noms(self, local_id: str, noms_number: str) -> None:
         """Record a NOMS number learnt after the record was made (the NOMS-CRN link)."""
-        record = self.records[local_id]
-        record.noms_number = noms_number
-        parsed = try_parse_identifier(noms_number, IdentifierKind.NOMS)
-        if parsed:
-            self._index[(IdentifierKind.NOMS, parsed.value)].append(local_id)
+        self.records[local_id].noms_number = noms_number
+        self.reindex(local_id)
 
     def find(self, kind: IdentifierKind, value: str) -> list[Record]:
         """Records holding an identifier (any spelling of it)."""
         parsed = try_parse_identifier(value, kind)
         if not parsed:
             return []
-        return [self.records[i] for i in self._index.get((kind, parsed.value), [])]
+        self.build_index()
+        return [self.records[i] for i in self._index.get((kind, parsed.value), {})]
 
     def search(
         self, surname: str, forename: str | None = None, date_of_birth: date | None = None
     ) -> list[Record]:
-        """Records whose name or an alias matches (case-insensitive; forename as a prefix)."""
+        """Records whose name or an alias matches (case-insensitive; forename as a prefix), in
+        local id order."""
         surname_key = surname.strip().casefold()
         forename_key = forename.strip().casefold() if forename else None
+        self.build_index()
         found = []
-        for record in self.records.values():
+        for local_id in sorted(self._surnames.get(surname_key, {})):
+            record = self.records[local_id]
             if date_of_birth and record.date_of_birth != date_of_birth:
                 continue
-            names = [(record.forename, record.surname)]
-            names += [(a.forename, a.surname) for a in record.aliases]
             if any(
                 last.casefold() == surname_key
                 and (forename_key is None or first.casefold().startswith(forename_key))
-                for first, last in names
+                for first, last in _names_of(record)
             ):
                 found.append(record)
         return found
+
+    def _index_record(self, record: Record) -> None:
+        identifiers = [
+            (kind, parsed.value)
+            for kind, raw in _identifiers_of(record)
+            if (parsed := try_parse_identifier(raw, kind))
+        ]
+        surnames = list(dict.fromkeys(last.casefold() for _, last in _names_of(record)))
+        for key in identifiers:
+            self._index[key][record.local_id] = None
+        for surname in surnames:
+            self._surnames[surname][record.local_id] = None
+        self._keys[record.local_id] = identifiers, surnames
+
+    def _unindex(self, local_id: str) -> None:
+        identifiers, surnames = self._keys.pop(local_id, ([], []))
+        for key in identifiers:
+            self._index[key].pop(local_id, None)
+        for surname in surnames:
+            self._surnames[surname].pop(local_id, None)
+
+
+def _names_of(record: Record) -> list[tuple[str, str]]:
+    """The record's name and its aliases, as (forename, surname)."""
+    return [(record.forename, record.surname), *((a.forename, a.surname) for a in record.aliases)]
 
 
 def _identifiers_of(record: Record) -> list[tuple[IdentifierKind, str | None]]:

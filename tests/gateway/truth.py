@@ -34,8 +34,12 @@ def identifiers_of(record: Record) -> set[Identifier]:
 
 
 def strongly_linked(estate: Estate, person: TruePerson) -> bool:
-    """Whether the person's records form one component through shared strong identifiers."""
+    """Whether the person's records form one component through shared strong identifiers, with
+    one value of each kind (a stale or wrongly copied NOMS number or CRN is a conflict)."""
     records = [identifiers_of(r) for _, r in estate.records_of(person.person_id)]
+    kinds = [i.kind for i in set().union(*records)]
+    if len(kinds) != len(set(kinds)):
+        return False
     linked, pending = records[:1], records[1:]
     while pending:
         joined = [r for r in pending if any(r & seen for seen in linked)]
@@ -44,6 +48,15 @@ def strongly_linked(estate: Estate, person: TruePerson) -> bool:
         linked += joined
         pending = [r for r in pending if r not in joined]
     return True
+
+
+def spelled_alike(estate: Estate, person: TruePerson) -> bool:
+    """Whether every record holds the person's own name and date of birth (no dirt in them)."""
+    return all(
+        (r.forename, r.surname, r.date_of_birth)
+        == (person.forename, person.surname, person.date_of_birth)
+        for _, r in estate.records_of(person.person_id)
+    )
 
 
 def true_status(estate: Estate, person: TruePerson) -> str:
