@@ -1,8 +1,9 @@
 """Opaque offender ids: ``Offender.id`` reveals no personal data, yet is stable and comes back.
 
 An id is ``o1`` followed by the URL-safe base64 (unpadded) of the AES-SIV encryption of what the
-person's id is minted from: their preferred strong identifier, or ``(region, local id)`` for a
-person known by one record without any. AES-SIV is deterministic authenticated encryption, so
+person's id is minted from: their stable id in the person index (:class:`PersonId`) or, with the
+index off, their preferred strong identifier, or ``(region, local id)`` for a person known by one
+record without any. AES-SIV is deterministic authenticated encryption, so
 the same person gets the same id on every request and replica sharing the key, and an id not
 minted with the key (altered, truncated, foreign) is refused. The plaintext is padded to a
 multiple of 32 bytes, so an id's length does not tell one identifier kind from another. The
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from connectors.errors import ConfigurationError
 from connectors.identifiers import Identifier, IdentifierKind, InvalidIdentifier
+from gateway.identity.stable_ids import PersonId
 
 log = logging.getLogger("offender_graph.ids")
 
@@ -32,7 +34,7 @@ PREFIX = "o1"
 MAX_ID_LENGTH = 512  # far beyond any id minted here; longer input is not decrypted
 _ASSOCIATED = [b"offender-graph offender id " + PREFIX.encode()]
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
-_IDENTIFIER, _RECORD, _SEPARATOR = b"I", b"R", b"\x00"
+_IDENTIFIER, _RECORD, _PERSON, _SEPARATOR = b"I", b"R", b"P", b"\x00"
 _BLOCK = 32  # every identifier fits one block
 
 NOT_AN_ID = "is not an offender id issued by this gateway"
@@ -80,8 +82,13 @@ class OffenderIds:
             raise ValueError("a region name cannot contain NUL")
         return self._seal(_RECORD + region.encode() + _SEPARATOR + local_id.encode())
 
-    def decode(self, text: str) -> Identifier | tuple[str, str]:
-        """What ``text`` was minted from: an identifier, or ``(region, local id)``; raises
+    def encode_person(self, person: PersonId) -> str:
+        """The id of the person the index holds under ``person``."""
+        return self._seal(_PERSON + person.value.encode())
+
+    def decode(self, text: str) -> Identifier | tuple[str, str] | PersonId:
+        """What ``text`` was minted from: a stable person id, an identifier, or ``(region,
+        local id)``; raises
         :class:`InvalidIdentifier` for anything this key did not mint."""
         body = text[len(PREFIX) :]
         if (
@@ -125,9 +132,12 @@ def _unpad(padded: bytes) -> bytes:
     return plain
 
 
-def _parse(plain: bytes) -> Identifier | tuple[str, str]:
-    """Read what :meth:`OffenderIds.encode` or :meth:`~OffenderIds.encode_record` sealed."""
+def _parse(plain: bytes) -> Identifier | tuple[str, str] | PersonId:
+    """Read what :meth:`OffenderIds.encode`, :meth:`~OffenderIds.encode_record` or
+    :meth:`~OffenderIds.encode_person` sealed."""
     tag, rest = plain[:1], plain[1:].decode()
+    if tag == _PERSON:
+        return PersonId(rest)
     if tag == _IDENTIFIER:
         kind, _, value = rest.partition(":")
         return Identifier(IdentifierKind(kind), value)

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from opentelemetry.trace import Tracer
 
@@ -24,6 +25,8 @@ from gateway.cache_store import CacheStore, build_store
 from gateway.context import GatewayContext
 from gateway.directory import RegionDirectory
 from gateway.health import RegionHealth
+from gateway.identity.index import PersonIndex
+from gateway.identity.index.build import build_index
 from gateway.ids import OffenderIds
 from gateway.loaders import RegionLoaders
 from gateway.observability.access_log import RegionsTouched
@@ -63,6 +66,7 @@ class Runtime:
     tracer: Tracer | None = None  # set when the OTEL_* variables ask for traces
     audit: AuditSink = field(default_factory=DiscardAudit)  # where reads are recorded
     policy: Policy = field(default_factory=load_policy)  # who may see whom ([policy] file)
+    index: PersonIndex | None = None  # the person index ([index]); None when it is off
 
     def context(self, principal: Principal) -> GatewayContext:
         """A fresh request for ``principal``: its own deadline, page budget, loaders and
@@ -76,6 +80,8 @@ class Runtime:
             self.ids,
             max_page_size=settings.max_page_size,
             access=RequestAccess(principal, self.policy, self.audit),
+            index=self.index,
+            index_ttl=timedelta(seconds=settings.index.ttl),
         )
         return GatewayContext(service, self.directory, principal, self.audit)
 
@@ -85,6 +91,11 @@ class Runtime:
         await asyncio.gather(*(self._start(n, c) for n, c in self.connectors.items()))
         await self.probe.start()
         await start_audit(self.audit)  # replays any spill left by an earlier run
+        if self.index is not None:
+            try:
+                await self.index.open()
+            except Exception as exc:  # lookups walk in full until it answers
+                log.warning("the person index did not open: %s", type(exc).__name__)
 
     async def _start(self, name: str, connector: Connector) -> None:
         try:
@@ -104,6 +115,7 @@ class Runtime:
             self.store.aclose(),
             self.breakers.aclose(),
             close_audit(self.audit),  # writes (or spills) what is still queued
+            *([self.index.aclose()] if self.index is not None else []),
             return_exceptions=True,
         )
 
@@ -146,4 +158,5 @@ def build_runtime(
         stats=stats,
         policy=load_policy(settings.policy.file),  # a wrong policy file fails start-up, named
         audit=build_audit(settings.audit),  # [audit]: SQLite under var/ by default
+        index=build_index(settings.index.url) if settings.index.enabled else None,
     )

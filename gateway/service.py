@@ -3,14 +3,18 @@
 ``schema/`` calls only this. It returns typed results plus the region failures that touched
 them; it holds the domain policy (which facts make up status, when an answer is complete, the
 order of lists, how a search page is completed). Regions are reached only through the request's
-typed loaders, so every call goes through the pipeline.
+typed loaders, so every call goes through the pipeline. With a person index, a person it knows
+(freshly) is confirmed in their own regions in one round, together with the facts the query
+needs; every walk tells the index what it linked, and the index's stable id is the person's id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from auth.policy import SHOW_ALL, Decision, FieldGroup, Scope, Visibility
@@ -22,6 +26,8 @@ from gateway.access import RequestAccess
 from gateway.directory import RegionDirectory, RegionInfo
 from gateway.facts import Fact, Facts
 from gateway.identity import MergedPerson, conflicts_with, group_records, record_key
+from gateway.identity.index import IndexedPerson, PersonIndex, Sighting
+from gateway.identity.stable_ids import PersonId
 from gateway.ids import OffenderIds
 from gateway.inputs import BadInput, decode_cursor, search_query
 from gateway.loaders import (
@@ -36,10 +42,13 @@ from gateway.loaders import (
 )
 from gateway.outcomes import IDENTITY_CONFLICT, Ledger, RegionFailure, RegionOutcome, Stage
 from gateway.pipeline.call import Fetched
-from gateway.resolution import Walk, walk
+from gateway.resolution import Walk, confirm, questions, walk
 from gateway.summary import Status, TimelineEntry
 
+log = logging.getLogger("offender_graph.service")
 T = TypeVar("T")
+Wanted = Identifier | PersonId  # what offender(identifier:) and node(id:) look up
+DEFAULT_INDEX_TTL = timedelta(days=1)
 FACT_OPERATIONS: dict[Capability, Operation[str, Any]] = {
     op.capability: op for op in (CUSTODY, MOVEMENTS, SUPERVISION, MANAGERS, ALERTS)
 }
@@ -53,6 +62,7 @@ class Person:
     id: str
     ledger: Ledger
     decision: Decision = SHOW_ALL  # what this request's principal may see of them
+    located: bool = False  # confirmed through the index: only their own regions were asked
     _facts: dict[Capability, asyncio.Future[Facts[Any]]] = field(default_factory=dict)
 
     def allows(self, group: FieldGroup) -> bool:
@@ -101,16 +111,20 @@ class OffenderService:
         *,
         max_page_size: int = 100,
         access: RequestAccess | None = None,
+        index: PersonIndex | None = None,
+        index_ttl: timedelta = DEFAULT_INDEX_TTL,
     ) -> None:
         self.loaders = loaders
         self.directory = directory
         self.ids = ids
         self.max_page_size = max_page_size
         self.access = access or RequestAccess()  # default: unrestricted, no audit
+        self.index = index
+        self.index_ttl = index_ttl
 
     # --- finding people -------------------------------------------------------------------
 
-    def parse_identifier(self, text: str) -> Identifier:
+    def parse_identifier(self, text: str) -> Wanted:
         """A NOMS number, CRN, PNC or CRO number in any usual spelling, or an offender id."""
         try:
             return parse_identifier(text)
@@ -119,7 +133,7 @@ class OffenderService:
                 decoded = self.ids.decode(text.strip())
             except InvalidIdentifier:
                 raise BadInput(str(exc), "BAD_IDENTIFIER") from None
-        if isinstance(decoded, Identifier):
+        if isinstance(decoded, Identifier | PersonId):
             return decoded
         region, local_id = decoded
         raise BadInput(
@@ -128,37 +142,127 @@ class OffenderService:
             "BAD_IDENTIFIER",
         )
 
-    def parse_offender_id(self, text: str) -> Identifier:
+    def parse_offender_id(self, text: str) -> Wanted:
         """An offender id the gateway gave (``node(id:)``): raw identifiers are refused, so a
         global id never doubles as a way to type a PNC number."""
         try:
             decoded = self.ids.decode(text.strip())
         except InvalidIdentifier:
             raise BadInput("not an offender id given by this gateway", "BAD_IDENTIFIER") from None
-        if isinstance(decoded, Identifier):
+        if isinstance(decoded, Identifier | PersonId):
             return decoded
         return self.parse_identifier(text)  # a record-only id: the same refusal as offender()
 
     async def find(
-        self, identifier: Identifier, asked: frozenset[FieldGroup] = frozenset()
+        self,
+        wanted: Wanted,
+        asked: frozenset[FieldGroup] = frozenset(),
+        kinds: frozenset[Capability] = frozenset(),
     ) -> Lookup:
-        """The person holding ``identifier``, merged across every region, or None; with the
-        regions that failed while they were looked for (a None then means "not found where we
-        could look", not "nobody holds it"). A person the principal may not see is None, as if
-        nobody held it; ``asked``: the field groups the query selected (for the audit)."""
-        found = await walk(self.loaders, self.directory, [], [identifier])
-        groups = [g for g in group_records(found.records.values()) if _holds(g, identifier)]
-        if not groups:
-            return Lookup(None, tuple(found.ledger.failures))
-        best = max(groups, key=len)  # two claimants of one identifier: a conflict, reported
-        person = self._person(best, found)
+        """The person holding an identifier (or with a stable id), merged across every region,
+        or None; with the regions that failed while they were looked for (a None then means
+        "not found where we could look", not "nobody holds it"). A person the principal may not
+        see is None, as if nobody held it; ``asked``: the field groups the query selected (for
+        the audit), ``kinds``: the facts it needs (asked with the index's one round)."""
+        indexed = await self._indexed(wanted)
+        person = await self._located(indexed, wanted, kinds) if indexed else None
+        failures: tuple[RegionFailure, ...] = ()
+        if person is None:
+            person, failures = await self._walked(wanted, indexed)
+        if person is None:
+            return Lookup(None, failures)
         decision = await self.decide(person)
         self._audit(person, asked)
         if decision.visibility is Visibility.HIDDEN:
-            return Lookup(None, tuple(found.ledger.failures))
+            return Lookup(None, _lookup_failures(person))
         return Lookup(
             person, person.identity_failures if person.allows(FieldGroup.IDENTITY) else ()
         )
+
+    async def _walked(
+        self, wanted: Wanted, indexed: IndexedPerson | None
+    ) -> tuple[Person | None, tuple[RegionFailure, ...]]:
+        """The full walk: from the identifier, or from every identifier a stable id's records
+        held; the group that holds the identifier (or most of the id's records)."""
+        if isinstance(wanted, Identifier):
+            start = [wanted]
+        else:
+            start = sorted(indexed.identifiers, key=str) if indexed else []
+        found = await walk(self.loaders, self.directory, [], start)
+        if isinstance(wanted, Identifier):
+            groups = [g for g in group_records(found.records.values()) if _holds(g, wanted)]
+        else:
+            held = {r.key for r in indexed.records} if indexed else set()
+            groups = [g for g in group_records(found.records.values()) if _keys(g) & held]
+        if not groups:
+            return None, tuple(found.ledger.failures)
+        best = max(groups, key=len)  # two claimants of one identifier: a conflict, reported
+        return await self._person(best, found), ()
+
+    async def _indexed(self, wanted: Wanted) -> IndexedPerson | None:
+        """What the index holds for ``wanted``; an index that fails costs only the shortcut."""
+        if self.index is None:
+            return None
+        try:
+            if isinstance(wanted, PersonId):
+                return await self.index.person(wanted.value)
+            return await self.index.locate(wanted)
+        except Exception as exc:  # any store failure: walk as if the index were empty
+            log.warning("person index unavailable: %s", type(exc).__name__)
+            return None
+
+    async def _located(
+        self, indexed: IndexedPerson, wanted: Wanted, kinds: frozenset[Capability]
+    ) -> Person | None:
+        """The indexed person confirmed in their own regions, in one round with the facts
+        ``kinds``; None (walk instead) when the entry is stale or the regions disagree with it
+        (a record gone is forgotten)."""
+        assert self.index is not None
+        records = tuple(r.record for r in indexed.records)
+        wanted_identifier = wanted if isinstance(wanted, Identifier) else None
+        asked = questions(self.directory, records, wanted_identifier)
+        if asked is None or not indexed.fresh(datetime.now(UTC), self.index_ttl):
+            return None
+        person = self._indexed_person(MergedPerson(records), indexed.id)
+        for kind in kinds if self.access.unrestricted else self._deciding_kinds():
+            self._prefetch(person, kind)  # loaded in the same tick as the confirmations
+        confirmed = await confirm(self.loaders, records, asked)
+        for key in confirmed.missing:
+            await self._forget(*key)
+        if not confirmed.holds or not confirmed.records:
+            return None
+        groups = group_records(confirmed.records)
+        if wanted_identifier is not None:
+            groups = [g for g in groups if _holds(g, wanted_identifier)] or groups
+        best = max(groups, key=len)
+        if len(best) != len(records):
+            person._facts.clear()  # facts come from confirmed records only: asked again
+        person.merged = MergedPerson(tuple(best))
+        person.ledger.absorb(confirmed.ledger)
+        return person
+
+    def _indexed_person(self, merged: MergedPerson, stable_id: str) -> Person:
+        person_id = self.ids.encode_person(PersonId(stable_id))
+        return Person(merged, person_id, Ledger(), located=True)
+
+    def _deciding_kinds(self) -> list[Capability]:
+        """The facts a decision about a limited principal needs (only those are asked before
+        it: a gated field is never fetched)."""
+        scopes = self.access.scopes
+        needed = {Scope.CASELOAD: Capability.CUSTODY_FOR, Scope.REGIONS: Capability.SUPERVISION_FOR}
+        return [kind for scope, kind in needed.items() if scope in scopes]
+
+    def _prefetch(self, person: Person, capability: Capability) -> None:
+        if capability not in person._facts:
+            task = asyncio.ensure_future(self._gather(person, FACT_OPERATIONS[capability]))
+            person._facts[capability] = task
+
+    async def _forget(self, region: str, local_id: str) -> None:
+        assert self.index is not None
+        try:
+            await self.index.forget(region, local_id)
+        except Exception as exc:  # the entry is left to expire
+            log.warning("person index unavailable: %s", type(exc).__name__)
 
     async def decide(self, person: Person) -> Decision:
         """What the principal may see of ``person`` (kept on it), from the facts the policy's
@@ -258,9 +362,9 @@ class OffenderService:
         found = await walk(self.loaders, self.directory, hit.records, [])
         first = record_key(hit.records[0])
         group = next(g for g in group_records(found.records.values()) if first in _keys(g))
-        return self._person(group, found)
+        return await self._person(group, found)
 
-    def _person(self, group: list[PersonRecord], found: Walk) -> Person:
+    async def _person(self, group: list[PersonRecord], found: Walk) -> Person:
         ledger = Ledger()
         ledger.absorb(found.ledger)
         for record in conflicts_with(group, found.records.values()):
@@ -274,6 +378,10 @@ class OffenderService:
                 )
             )
         merged = MergedPerson(tuple(group))
+        stable_id = await self._remember(merged, found)
+        if stable_id is not None:
+            person_id = self.ids.encode_person(PersonId(stable_id))
+            return Person(merged, person_id, ledger)
         canonical = merged.canonical
         person_id = (
             self.ids.encode(canonical)
@@ -281,6 +389,18 @@ class OffenderService:
             else self.ids.encode_record(*canonical)
         )
         return Person(merged, person_id, ledger)
+
+    async def _remember(self, merged: MergedPerson, found: Walk) -> str | None:
+        """The stable id of what a walk linked, from the index (None without one, for a person
+        with no strong identifier, or when the index fails)."""
+        if self.index is None or not merged.identifiers:
+            return None
+        sighting = Sighting(merged.records, found.settled)
+        try:
+            return await self.index.remember(sighting, datetime.now(UTC))
+        except Exception as exc:  # any store failure: the id minted from the identifier
+            log.warning("person index unavailable: %s", type(exc).__name__)
+            return None
 
     # --- a person's facts -----------------------------------------------------------------
 
@@ -365,7 +485,14 @@ class OffenderService:
 def _skip_reason(region: RegionInfo, person: Person) -> str:
     if not region.offers(Capability.FIND_BY_IDENTIFIERS):
         return "the region cannot look people up by identifier"
+    if person.located:
+        return "the person index holds no record of this person there"
     return "the region accepts none of the identifier kinds this person has"
+
+
+def _lookup_failures(person: Person) -> tuple[RegionFailure, ...]:
+    """The failures of looking for a person, not what is known of them (no conflicts)."""
+    return tuple(f for f in person.identity_failures if f.code != IDENTITY_CONFLICT)
 
 
 def _holds(group: Sequence[PersonRecord], identifier: Identifier) -> bool:

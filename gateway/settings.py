@@ -72,6 +72,15 @@ class AuditSettings:
     spill_dir: str = "var/audit-spill"  # where events wait while the store is unreachable
 
 
+@dataclass(frozen=True)
+class IndexSettings:
+    """``[index]``: the person index (stable ids; a known person asked of their regions only)."""
+
+    enabled: bool = True
+    url: str = field(default="", repr=False)  # "", :memory:, sqlite:///PATH or postgresql://...
+    ttl: float = 86_400.0  # seconds an entry is trusted (people move): a day
+
+
 AUTH_MODES = ("jwt", "off")
 AUTH_ALGORITHMS = ("RS256", "ES256")
 DEV_ISSUER = "offender-graph-dev"  # the local development issuer's `iss` (auth/dev_issuer.py)
@@ -134,6 +143,7 @@ class GatewaySettings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
 
 
 class _Environment(BaseSettings):
@@ -148,6 +158,7 @@ class _Environment(BaseSettings):
     auth: dict[str, str] = Field(default_factory=dict)
     audit: dict[str, str] = Field(default_factory=dict)
     policy: dict[str, str] = Field(default_factory=dict)
+    index: dict[str, str] = Field(default_factory=dict)
 
 
 _TABLES: dict[str, type] = {
@@ -157,6 +168,7 @@ _TABLES: dict[str, type] = {
     "auth": AuthSettings,
     "audit": AuditSettings,
     "policy": PolicySettings,
+    "index": IndexSettings,
 }
 _MAY_BE_ZERO = frozenset({"retries", "default_ttl", "stale_grace"})
 _SECRETS = frozenset({"id_key", "url"})  # may be given as { env = "NAME" } or { file = "PATH" }
@@ -252,6 +264,7 @@ def parse_settings(document: Mapping[str, Any]) -> GatewaySettings:
         auth=auth,
         audit=AuditSettings(**tables["audit"]),
         policy=PolicySettings(**tables["policy"]),
+        index=IndexSettings(**tables["index"]),
         **tables["gateway"],
     )
 

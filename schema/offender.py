@@ -24,7 +24,7 @@ from connectors.identifiers import Identifier, IdentifierKind
 from gateway.context import GatewayContext
 from gateway.inputs import BadInput
 from gateway.outcomes import RegionFailure
-from gateway.service import Person
+from gateway.service import Person, Wanted
 from schema import types
 
 GatewayInfo = Info[GatewayContext, None]
@@ -310,11 +310,13 @@ def bad_input(exc: BadInput) -> GraphQLError:
     return GraphQLError(str(exc), extensions={"code": exc.code})
 
 
-async def lookup_offender(info: GatewayInfo, identifier: Identifier) -> Offender | None:
+async def lookup_offender(info: GatewayInfo, identifier: Wanted) -> Offender | None:
     """Find one person and shape them for the fields the query selected; failures reported at
     the field's path."""
     selections = info.selected_fields[0].selections
-    found = await info.context.service.find(identifier, selected_groups(selections))
+    found = await info.context.service.find(
+        identifier, selected_groups(selections), selected_kinds(selections)
+    )
     info.context.report(found.failures, _path(info))
     if found.person is None:
         return None
@@ -324,7 +326,7 @@ async def lookup_offender(info: GatewayInfo, identifier: Identifier) -> Offender
 _KEY_KINDS = {"nomsNumber": IdentifierKind.NOMS, "crn": IdentifierKind.CRN}
 
 
-def _key_identifier(info: GatewayInfo, key: dict[str, Any]) -> Identifier:
+def _key_identifier(info: GatewayInfo, key: dict[str, Any]) -> Wanted:
     """The identifier an entity representation names: ``{id}``, ``{identifiers: {nomsNumber}}``
     or ``{identifiers: {crn}}``."""
     service = info.context.service
@@ -336,7 +338,7 @@ def _key_identifier(info: GatewayInfo, key: dict[str, Any]) -> Identifier:
         kind = _KEY_KINDS.get(field)
         if kind is not None and isinstance(value, str):
             identifier = service.parse_identifier(value)
-            if identifier.kind is kind:
+            if isinstance(identifier, Identifier) and identifier.kind is kind:
                 return identifier
     raise BadInput(
         "an Offender reference needs one key: id, identifiers { nomsNumber } or "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +19,10 @@ from simulators.server import ServerGroup, free_port
 from simulators.truth import Estate
 
 GraphQLCall = Callable[..., tuple[int, dict[str, Any]]]
+
+# Every gateway a test starts from a config keeps its person index in memory (not under var/,
+# where it would outlive the test); the environment wins over a config file's [index].
+os.environ.setdefault("OFFENDER_GRAPH_INDEX__URL", ":memory:")
 
 
 @pytest.fixture(scope="session")

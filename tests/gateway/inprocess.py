@@ -35,6 +35,7 @@ from gateway.settings import (
     AuthSettings,
     CacheSettings,
     GatewaySettings,
+    IndexSettings,
     ResilienceSettings,
 )
 from schema.build import build_schema
@@ -150,13 +151,14 @@ class FakeRegion(Connector):
 
 def settings(**overrides: Any) -> GatewaySettings:
     """Settings for in-process tests: no cache unless asked, quick retries, authentication and
-    audit off."""
+    audit off, the person index in memory."""
     values: dict[str, Any] = {
         "regions": (),
         "cache": CacheSettings(enabled=False),
         "resilience": ResilienceSettings(backoff_initial=0.001, backoff_max=0.002),
         "auth": AuthSettings(mode="off"),
         "audit": AuditSettings(enabled=False),  # a test about the audit log asks for one
+        "index": IndexSettings(url=":memory:"),  # each gateway its own, gone with it
     }
     values.update(overrides)
     return GatewaySettings(**values)

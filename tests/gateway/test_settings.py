@@ -27,7 +27,7 @@ AUTH_OFF = {"mode": "off"}  # these tests are not about authentication (tests/au
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No OFFENDER_GRAPH_<TABLE> variable of the shell running the tests leaks in."""
     tables = tuple(
-        f"OFFENDER_GRAPH_{table}" for table in ("GATEWAY", "CACHE", "RESILIENCE", "AUTH")
+        f"OFFENDER_GRAPH_{table}" for table in ("GATEWAY", "CACHE", "RESILIENCE", "AUTH", "INDEX")
     )
     for name in list(os.environ):
         if name.upper().startswith(tables):
