@@ -25,6 +25,7 @@ from connectors.errors import ConnectorError, RegionUnavailable, UpstreamInvalid
 
 ACCEPT_ENCODING = "gzip, deflate"  # the only encodings the capped reader inflates
 INFLATE_STEP = 64 * 1024  # bytes inflated at most per step
+KEEPALIVE_SECONDS = 4.0  # an idle pooled connection is closed before common servers' 5 s do it
 _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 
 
@@ -136,9 +137,15 @@ def build_http_client(
     transport: httpx.AsyncBaseTransport | None = None,
     auth: httpx.Auth | None = None,
 ) -> httpx.AsyncClient:
-    """An httpx client for one region: its base URL, timeout, connection limits and reply cap."""
+    """An httpx client for one region: its base URL, timeout, connection limits and reply cap.
+
+    The connector keeps it for the life of the process (:class:`connectors.session.HttpSession`):
+    one pool per region, at most ``concurrency`` connections, each kept alive and reused across
+    calls and requests until idle for :data:`KEEPALIVE_SECONDS`."""
     limits = httpx.Limits(
-        max_connections=config.concurrency, max_keepalive_connections=config.concurrency
+        max_connections=config.concurrency,
+        max_keepalive_connections=config.concurrency,
+        keepalive_expiry=KEEPALIVE_SECONDS,
     )
     inner = transport or httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(

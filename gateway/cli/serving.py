@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import importlib.util
 import os
 import socket
 from collections.abc import Coroutine
@@ -19,6 +20,18 @@ from gateway.graphiql import ExamplePerson
 from gateway.observability.logs import configure_logging, uvicorn_log_config
 from gateway.observability.metrics_export import multiprocess_directory
 from gateway.settings import GatewaySettings, load_settings
+
+
+def event_loop() -> str:
+    """uvicorn's ``loop``: uvloop where it is installed (uvicorn[standard] ships it), else
+    asyncio's own."""
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+def http_protocol() -> str:
+    """uvicorn's ``http``: httptools where it is installed (uvicorn[standard] ships it), else
+    h11."""
+    return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
@@ -45,8 +58,13 @@ async def serve_gateway(
         example_date_of_birth=example.date_of_birth,
     )
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
-    )
+        app,
+        host=host,
+        port=port,
+        http=http_protocol(),
+        log_level="warning",
+        log_config=uvicorn_log_config(),
+    )  # the loop is run()'s
     server = uvicorn.Server(config)
 
     async def announce() -> None:
@@ -95,6 +113,8 @@ def serve(args: argparse.Namespace) -> None:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            loop=event_loop(),
+            http=http_protocol(),
             log_level="warning",
             log_config=uvicorn_log_config(),
         )
