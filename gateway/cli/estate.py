@@ -30,13 +30,16 @@ DEMO_GATEWAY: dict[str, Any] = {"graphiql": True, "introspection": True}
 # The demo authenticates as production does, with tokens of the local development issuer
 # (`offender-graph token <example-user>`); `simulate` (the compose estate) leaves auth off.
 DEMO_AUTH: dict[str, Any] = {"mode": "jwt", "dev_issuer": True}
+ESTATE_SCALES = ("regional", "national")  # simulators.layout.SCALES, named without importing it
 
 
 def with_estate_defaults(args: argparse.Namespace) -> None:
-    """Give ``--people`` and ``--seed`` the simulators' defaults, importing them only for the
-    commands that run the simulators; say so where they are not installed."""
+    """Give ``--scale``, ``--people`` and ``--seed`` the simulators' defaults (people: the
+    scale's), importing them only for the commands that run the simulators; say so where they
+    are not installed."""
     try:
-        from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED
+        from simulators.layout import SCALES
+        from simulators.population import DEFAULT_SEED
     except ModuleNotFoundError as exc:
         if exc.name != "simulators":
             raise
@@ -44,7 +47,8 @@ def with_estate_defaults(args: argparse.Namespace) -> None:
             f"offender-graph {args.command} needs the simulators, which this installation does "
             "not have (the gateway image: use the estate image)"
         )
-    args.people = getattr(args, "people", DEFAULT_PEOPLE)
+    args.scale = getattr(args, "scale", "regional")
+    args.people = getattr(args, "people", SCALES[args.scale].people)
     args.seed = getattr(args, "seed", DEFAULT_SEED)
 
 
@@ -87,17 +91,19 @@ def start_estate(
     base_port: int,
     extra_systems: Sequence[str] = (),
     auth: Mapping[str, Any] | None = None,
+    scale: str = "regional",
 ) -> RunningEstate:
     """Start the estate and write its config (credentials and the id key: owner-only);
     ``extra_systems``: systems installed simulator plugins declare, by name; ``auth``: the
-    ``[auth]`` table (default: off); with the development issuer its key sits by the config."""
+    ``[auth]`` table (default: off); with the development issuer its key sits by the config;
+    ``scale``: the simulators' estate layout (``regional``: 7 systems, ``national``: 17)."""
     from simulators.layout import LayoutError
     from simulators.plugin import SimulatorError
     from simulators.population import generate_estate
     from simulators.runner import RunningEstate
 
     try:
-        estate = generate_estate(seed=seed, people=people, extra_systems=extra_systems)
+        estate = generate_estate(seed=seed, people=people, extra_systems=extra_systems, scale=scale)
         running = RunningEstate(estate, base_port=base_port).start()
     except (SimulatorError, LayoutError) as exc:  # a plugin or an extra system that cannot run
         sys.exit(f"offender-graph: {exc}")
@@ -120,7 +126,13 @@ def demo(args: argparse.Namespace) -> None:
     with_estate_defaults(args)
     ensure_port_free(args.host, args.port)
     running = start_estate(
-        args.people, args.seed, args.config, args.base_port, args.extra_system, DEMO_AUTH
+        args.people,
+        args.seed,
+        args.config,
+        args.base_port,
+        args.extra_system,
+        DEMO_AUTH,
+        args.scale,
     )
     try:
         settings = load_settings(args.config)
@@ -153,7 +165,9 @@ def demo(args: argparse.Namespace) -> None:
 
 def simulate(args: argparse.Namespace) -> None:
     with_estate_defaults(args)
-    running = start_estate(args.people, args.seed, args.config, args.base_port, args.extra_system)
+    running = start_estate(
+        args.people, args.seed, args.config, args.base_port, args.extra_system, scale=args.scale
+    )
     print(f"Simulated estate: {len(running.estate.people)} people, config in {args.config}")
     for name, system in running.systems.items():
         print(f"  {name:<18} {system.store.dialect:<12} {system.url}")
@@ -180,10 +194,17 @@ def register(commands: Any) -> None:
         sub = command(commands, name, helptext)
         # Their defaults are the simulators', filled in by with_estate_defaults.
         sub.add_argument(
+            "--scale",
+            choices=ESTATE_SCALES,
+            default=argparse.SUPPRESS,
+            help="regional: 7 systems, 5,000 people; national: 17 systems (5 prison groups, "
+            "the 12 probation regions), 100,000 people (default: regional)",
+        )
+        sub.add_argument(
             "--people",
             type=positive,
             default=argparse.SUPPRESS,
-            help="people in the estate (default: the simulators' standard population)",
+            help="people in the estate (default: the scale's standard population)",
         )
         sub.add_argument(
             "--seed",
