@@ -1,7 +1,8 @@
 """Weak links and name search over the estate's records, measured against its ground truth.
 
-Every record of every system is mapped to a PersonRecord and grouped by strong identifiers
-(gateway.identity.group_records); the people that leaves are then linked weakly:
+Every record of every system is mapped to a PersonRecord as its connector would
+(Estate.person_records) and grouped by strong identifiers (gateway.identity.group_records); the
+people that leaves are then linked weakly, and checked against the truth (Estate.owners):
 
 - possible matches: of true pairs not joined by a strong identifier (records of one person left
   in two groups), the share offered (target >= 0.9), and the share of offered pairs of groups that
@@ -11,7 +12,8 @@ Every record of every system is mapped to a PersonRecord and grouped by strong i
   keys' candidates: the share of people on the first page of 20 (target >= 0.95);
 - the time to score one pair, one person's candidate set, and one search.
 
-    python benchmarks/weak_links.py [--people N] [--seed S] [--queries Q]
+    python benchmarks/weak_links.py [--scale regional|national] [--people N] [--seed S]
+                                    [--queries Q]
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from collections.abc import Callable, Iterable
 from itertools import combinations
 from typing import TypeVar
 
-from connectors.identifiers import IdentifierKind, try_parse_identifier
-from connectors.records import PersonName, PersonRecord
 from gateway.identity import MergedPerson, group_records, record_key
 from gateway.identity.blocking import Blocks
 from gateway.identity.name_match import NameIndex, NameQuery, rank
@@ -35,10 +35,10 @@ from gateway.identity.weak_links import (
     possible_matches,
     profile,
     score,
+    separated,
 )
-from simulators.population import DEFAULT_PEOPLE, DEFAULT_SEED, generate_estate
-from simulators.stores import ProbationCase, Record
-from simulators.truth import Estate
+from simulators.layout import DEFAULT_SCALE, SCALES
+from simulators.population import DEFAULT_SEED, generate_estate
 
 PAGE = 20
 NEIGHBOURS = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wqretyuiopsadfghjklxzcvbnm", strict=True))
@@ -52,36 +52,6 @@ QUERIES: list[tuple[str, Callable[[Group, str], NameQuery]]] = [
     ),
     ("surname only", lambda g, typed: NameQuery(typed)),
 ]
-
-
-def person_records(estate: Estate) -> dict[tuple[str, str], tuple[PersonRecord, int]]:
-    """Each record as a connector maps it, with its true person (the estate's own mapping when
-    it has one)."""
-    mapped: dict[tuple[str, str], tuple[PersonRecord, int]] = {}
-    for person in estate.people.values():
-        for system, record in estate.records_of(person.person_id):
-            mapped[(system, record.local_id)] = (to_person_record(system, record), person.person_id)
-    return mapped
-
-
-def to_person_record(system: str, record: Record) -> PersonRecord:
-    raw = [
-        (IdentifierKind.NOMS, record.noms_number),
-        (IdentifierKind.PNC, record.pnc_number),
-        (IdentifierKind.CRO, record.cro_number),
-    ]
-    if isinstance(record, ProbationCase):
-        raw.append((IdentifierKind.CRN, record.crn))
-    identifiers = tuple(i for kind, value in raw if (i := try_parse_identifier(value, kind)))
-    return PersonRecord(
-        region=system,
-        local_id=record.local_id,
-        identifiers=identifiers,
-        name=PersonName(record.forename, record.surname, record.middle_names),
-        date_of_birth=record.date_of_birth,
-        aliases=tuple(PersonName(a.forename, a.surname) for a in record.aliases),
-        gender=record.gender,
-    )
 
 
 def typo(word: str, rng: random.Random) -> str:
@@ -181,9 +151,12 @@ def timing_figures(groups: list[Group]) -> None:
     blocks: Blocks[int] = Blocks(lambda i: blocking_keys(profiles[i]), range(len(groups)))
     pairs = list(blocks.pairs())
     _, seconds = timed(lambda: [score(profiles[a], profiles[b], groups[b]) for a, b in pairs])
+    open_pairs = [(a, b) for a, b in pairs if not separated(profiles[a], profiles[b])]
+    _, open_s = timed(lambda: [score(profiles[a], profiles[b], groups[b]) for a, b in open_pairs])
     print(
-        f"scoring: {len(pairs)} blocked pairs of {len(groups) * (len(groups) - 1) // 2} "
-        f"({seconds / max(len(pairs), 1) * 1e6:.1f} us per pair)"
+        f"scoring: {len(pairs)} blocked pairs of {len(groups) * (len(groups) - 1) // 2}, "
+        f"{seconds / max(len(pairs), 1) * 1e6:.1f} us per pair; the {len(open_pairs)} not "
+        f"separated by identifiers {open_s / max(len(open_pairs), 1) * 1e6:.1f} us per pair"
     )
     sample = groups[: min(len(groups), 500)]
     sizes: list[int] = []
@@ -230,19 +203,21 @@ def search_figures(
 
 def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE)
+    parser.add_argument("--scale", choices=sorted(SCALES), default=DEFAULT_SCALE)
+    parser.add_argument("--people", type=int, help="default: the scale's")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--queries", type=int, default=1000)
     args = parser.parse_args(list(argv) if argv is not None else None)
-    estate, generate_s = timed(lambda: generate_estate(seed=args.seed, people=args.people))
-    mapped = person_records(estate)
-    truth = {key: person for key, (_, person) in mapped.items()}
-    groups, group_s = timed(
-        lambda: [MergedPerson(tuple(g)) for g in group_records(r for r, _ in mapped.values())]
+    estate, generate_s = timed(
+        lambda: generate_estate(seed=args.seed, people=args.people, scale=args.scale)
     )
+    records = estate.person_records()
+    truth = estate.owners()
+    groups, group_s = timed(lambda: [MergedPerson(tuple(g)) for g in group_records(records)])
     print(
-        f"estate: {args.people} people, seed {args.seed}, {len(mapped)} records "
-        f"(generated in {generate_s:.1f} s, grouped in {group_s:.2f} s)"
+        f"estate: {len(estate.people)} people ({args.scale}, {len(estate.systems)} systems), "
+        f"seed {args.seed}, {len(records)} records (generated in {generate_s:.1f} s, grouped "
+        f"in {group_s:.2f} s)"
     )
     weak_link_figures(groups, truth)
     timing_figures(groups)

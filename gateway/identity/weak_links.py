@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from itertools import product
 from typing import Generic, TypeVar
 
@@ -204,6 +205,7 @@ def _gender(value: str | None) -> str | None:
     return folded[0] if folded[:1] in ("m", "f") else None
 
 
+@lru_cache(maxsize=262144)
 def _name_level(a: str, b: str, forename: bool) -> Level:
     if forename:
         left, right = compact(a), compact(b)
@@ -214,38 +216,34 @@ def _name_level(a: str, b: str, forename: bool) -> Level:
 
 
 def _name_reasons(ours: Profile, theirs: Profile) -> tuple[Reason, Reason]:
-    best: tuple[float, tuple[Reason, Reason]] | None = None
+    """The best pairing of a name of ours with one of theirs, straight or transposed."""
+    best = -1.0
+    chosen: tuple[PersonName, PersonName, bool, bool, Level, Level] | None = None
     for (mine, my_alias), (other, their_alias), transposed in product(
         ours.names, theirs.names, (False, True)
     ):
-        alias = my_alias or their_alias
-        factor = TRANSPOSED_FACTOR if transposed else 1.0
         their_surname, their_forename = (
             (other.forename, other.surname) if transposed else (other.surname, other.forename)
         )
-        surname = _reason(
-            Feature.SURNAME,
-            _name_level(mine.surname, their_surname, forename=False),
-            mine.surname,
-            their_surname,
-            Feature.FORENAME if transposed else Feature.SURNAME,
-            alias,
-            factor,
-        )
-        forename = _reason(
-            Feature.FORENAME,
-            _name_level(mine.forename, their_forename, forename=True),
-            mine.forename,
-            their_forename,
-            Feature.SURNAME if transposed else Feature.FORENAME,
-            alias,
-            factor,
-        )
-        total = surname.contribution + forename.contribution
-        if best is None or total > best[0]:
-            best = total, (surname, forename)
-    assert best is not None  # every side has a name
-    return best[1]
+        surname = _name_level(mine.surname, their_surname, forename=False)
+        forename = _name_level(mine.forename, their_forename, forename=True)
+        total = WEIGHTS[Feature.SURNAME] * SIMILARITY[surname]
+        total += WEIGHTS[Feature.FORENAME] * SIMILARITY[forename]
+        total *= TRANSPOSED_FACTOR if transposed else 1.0
+        if total > best:
+            best = total
+            chosen = mine, other, my_alias or their_alias, transposed, surname, forename
+    assert chosen is not None  # every side has a name
+    mine, other, alias, transposed, surname, forename = chosen
+    factor = TRANSPOSED_FACTOR if transposed else 1.0
+    their = (
+        (Feature.FORENAME, Feature.SURNAME) if transposed else (Feature.SURNAME, Feature.FORENAME)
+    )
+    values = (other.forename, other.surname) if transposed else (other.surname, other.forename)
+    return (
+        _reason(Feature.SURNAME, surname, mine.surname, values[0], their[0], alias, factor),
+        _reason(Feature.FORENAME, forename, mine.forename, values[1], their[1], alias, factor),
+    )
 
 
 def _date_reason(ours: Profile, theirs: Profile) -> Reason:
