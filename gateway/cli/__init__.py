@@ -1,7 +1,7 @@
 """The offender-graph command. Each command group registers itself from its own module:
 ``estate`` (demo, simulate), ``serving`` (serve), ``admin`` (config check, cache invalidate),
 ``contract`` (schema export, schema diff), ``connector`` (check-connector), ``audit`` and
-``auth`` (token)."""
+``auth`` (token), ``index`` (stats, forget)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from connectors.config import ConfigProblems
 from connectors.errors import ConfigurationError
-from gateway.cli import admin, audit, auth, connector, contract, estate, scaffold, serving
+from gateway.cli import admin, audit, auth, connector, contract, estate, index, scaffold, serving
 from gateway.cli.arguments import Parser
 
 DESCRIPTION = (
@@ -20,7 +20,7 @@ DESCRIPTION = (
     "Settings come from the config file; any OFFENDER_GRAPH_<TABLE>__<KEY> environment "
     "variable overrides its key."
 )
-COMMAND_GROUPS = (estate, serving, admin, contract, scaffold, connector, audit, auth)
+COMMAND_GROUPS = (estate, serving, admin, contract, scaffold, connector, audit, auth, index)
 
 
 def package_version() -> str:
