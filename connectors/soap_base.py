@@ -11,6 +11,9 @@ secret reference, ``wsse_digest``). A region down at start-up is started by the 
 :meth:`SoapConnector.call` calls one operation and maps its reply (checked first,
 :func:`connectors.soap_reply.check_reply`; parsed in a worker thread when over
 ``PARSE_INLINE_BYTES``), every failure mapped by :func:`connectors.soap_reply.soap_boundary`.
+A successful reply of an operation whose response schema is plain is read with lxml directly
+(:mod:`connectors.soap_reader`, its plan compiled once when the WSDL loads); faults, other
+envelopes and other schemas go through zeep's own reading.
 :meth:`~SoapConnector.in_chunks` (batch operations) and :meth:`~SoapConnector.one_by_one`
 (a legacy system without them) follow the per-key rule (:mod:`connectors.chunking`)::
 
@@ -36,6 +39,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import zeep
 from zeep.helpers import serialize_object
+from zeep.loader import parse_xml
 from zeep.proxy import AsyncServiceProxy
 from zeep.wsdl.bindings.soap import Soap12Binding
 
@@ -47,6 +51,7 @@ from connectors.errors import ConfigurationError, ConnectorError, RegionUnavaila
 from connectors.options import ConnectorOptions, SecretOption
 from connectors.payload import PayloadError
 from connectors.session import HttpSession
+from connectors.soap_reader import ReplyReader, compile_reader
 from connectors.soap_reply import ReplyCheck, check_reply, soap_boundary
 from connectors.soap_transport import fetch_documents, load_client
 
@@ -112,6 +117,7 @@ class SoapConnector(Connector):
         self._service: Any = None
         self._client: Any = None
         self._binding: Any = None
+        self._readers: dict[str, ReplyReader] = {}
         self.operations: frozenset[str] = frozenset()
         """The operations of the WSDL's binding (known once started)."""
 
@@ -178,6 +184,11 @@ class SoapConnector(Connector):
             raise
         self._service, self._client, self._binding = proxy, client, binding
         self.operations = frozenset(binding.all())
+        self._readers = {
+            name: reader
+            for name in self.operations
+            if (reader := compile_reader(binding.get(name).output.body)) is not None
+        }
         log.info("region %s: WSDL loaded (SOAP %s)", self.region, self.soap_version)
 
     async def aclose(self) -> None:
@@ -187,6 +198,7 @@ class SoapConnector(Connector):
             attempt.cancel()
             await asyncio.wait([attempt])
         self._service = self._client = self._binding = None
+        self._readers = {}
         self.operations = frozenset()
         await self._session.aclose()
 
@@ -204,14 +216,34 @@ class SoapConnector(Connector):
         client, binding = self._client, self._binding
         response = await service[operation](**kwargs)  # raw (SETTINGS); send maps HTTP failures
 
+        reader = self._readers.get(operation)
+
         def process() -> R:
             with soap_boundary(self.region):
+                if reader is not None and response.status_code == 200:
+                    read = self._read(reader, binding.get(operation), response.content)
+                    if read is not None:
+                        return mapper(read[0])
                 reply = binding.process_reply(client, binding.get(operation), response)
                 return mapper(serialize_object(reply, dict))  # type: ignore[no-untyped-call]
 
         if len(response.content) > PARSE_INLINE_BYTES:
             return await asyncio.to_thread(process)
         return process()
+
+    def _read(self, reader: ReplyReader, operation: Any, content: bytes) -> tuple[Any] | None:
+        """A successful reply read by ``reader`` (in a 1-tuple), or None for zeep to read: a
+        Fault, or an envelope that is not the binding's."""
+        envelope = parse_xml(content, self._client.transport, settings=SETTINGS)  # type: ignore[arg-type]  # bytes, as zeep passes
+        namespace = self._binding.nsmap["soap-env"]
+        if envelope.tag != f"{{{namespace}}}Envelope":
+            return None
+        body = envelope.find(f"{{{namespace}}}Body")
+        first = None if body is None else next((c for c in body if isinstance(c.tag, str)), None)
+        if first is None or first.tag == f"{{{namespace}}}Fault":
+            return None
+        self.check_reply(envelope, operation.output.body)
+        return (reader.read(first),)
 
     def guard(self, build: Callable[[K], R], part: K) -> R | ConnectorError:
         """``build(part)``: one key's records, or the error failing only that key."""
