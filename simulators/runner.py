@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from connectors.config import RegionConfig, parse_regions
 from simulators.faults import FaultInjection, Faults, SimState
 from simulators.plugin import SimulatorFactory, factory_for, load_simulators
-from simulators.server import ServerGroup, free_port
+from simulators.server import EstateAdmin, ServerGroup, free_port
 from simulators.stores import SystemStore
 from simulators.truth import Estate
 
@@ -81,7 +81,9 @@ class RunningEstate:
             name: build_system(store, base_port + i if base_port else 0, simulators=known)
             for i, (name, store) in enumerate(estate.systems.items())
         }
-        self.group = ServerGroup([(s.app, s.port) for s in self.systems.values()])
+        self.group = ServerGroup(
+            [(EstateAdmin(s.app, estate, name), s.port) for name, s in self.systems.items()]
+        )
 
     def start(self) -> RunningEstate:
         self.group.start()

@@ -4,7 +4,8 @@ Used by ``offender-graph simulate``, by ``make demo`` and by tests that must cro
 Every app served here keeps the W3C trace context of the requests it received
 (:class:`TraceLog`): ``GET /_sim/traces`` lists the last :data:`MAX_TRACES`, oldest first, and
 ``DELETE /_sim/traces`` clears them, so a test can follow one trace from the gateway into a
-regional system.
+regional system. :class:`EstateAdmin` adds ``POST /_sim/move`` and ``POST /_sim/merge`` to each
+system of a running estate: people move and records merge while a gateway indexes them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,16 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from simulators import changes
+from simulators.changes import ChangeError, UnknownRecord
+from simulators.truth import Estate
+
 T = TypeVar("T")
 log = logging.getLogger("simulators.traces")
 
 TRACES_PATH = "/_sim/traces"
+MOVE_PATH = "/_sim/move"
+MERGE_PATH = "/_sim/merge"
 MAX_TRACES = 1000  # received trace contexts kept per app, the oldest dropped first
 _TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
 
@@ -64,10 +71,7 @@ class TraceLog:
             status, payload = 200, []
         else:
             status, payload = 405, {"error": f"no control endpoint {method} traces"}
-        body = json.dumps(payload).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, status, payload)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -154,3 +158,73 @@ class ServerGroup:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class EstateAdmin:
+    """The ``/_sim/move`` and ``/_sim/merge`` endpoints of one system of a running estate
+    (:mod:`simulators.changes`), so a test can move people and merge records while it runs.
+
+    - ``POST /_sim/move`` ``{"localId", "to"}`` (a prison id or probation region code) answers
+      ``{"system", "localId"}``: where the record is now (another system's, under a new id,
+      when ``to`` is a place that system covers).
+    - ``POST /_sim/merge`` ``{"loser", "survivor"}`` (local ids) answers ``{"system",
+      "localId", "retired"}``: the survivor, and the identifiers the merge retired.
+
+    A body that is not such an object answers 400, an unknown local id 404, a change the
+    estate cannot make 409, each with ``{"error"}``.
+    """
+
+    def __init__(self, app: ASGIApp, estate: Estate, system: str) -> None:
+        self.app = app
+        self.estate = estate
+        self.system = system
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = _ADMIN.get((scope.get("method", ""), scope.get("path", "")))
+        if scope["type"] != "http" or handler is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = json.loads(await _read_body(receive) or b"null")
+            fields = _ADMIN_FIELDS[scope["path"]]
+            if not isinstance(body, dict) or not all(isinstance(body.get(f), str) for f in fields):
+                raise ValueError(f"expected a JSON object with {' and '.join(fields)} (strings)")
+            status, payload = 200, handler(self, *(body[f] for f in fields))
+        except UnknownRecord as exc:
+            status, payload = 404, {"error": str(exc)}
+        except ChangeError as exc:
+            status, payload = 409, {"error": str(exc)}
+        except ValueError as exc:  # json.JSONDecodeError too
+            status, payload = 400, {"error": str(exc)}
+        await _send_json(send, status, payload)
+
+    def move(self, local_id: str, to: str) -> dict[str, object]:
+        moved = changes.move(self.estate, self.system, local_id, to)
+        return {"system": moved.system, "localId": moved.local_id}
+
+    def merge(self, loser: str, survivor: str) -> dict[str, object]:
+        retired = changes.merge(self.estate, self.system, loser, survivor)
+        return {"system": self.system, "localId": survivor, "retired": retired}
+
+
+_ADMIN: dict[tuple[str, str], Callable[..., dict[str, object]]] = {
+    ("POST", MOVE_PATH): EstateAdmin.move,
+    ("POST", MERGE_PATH): EstateAdmin.merge,
+}
+_ADMIN_FIELDS = {MOVE_PATH: ("localId", "to"), MERGE_PATH: ("loser", "survivor")}
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send_json(send: Send, status: int, payload: object) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

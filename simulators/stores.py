@@ -214,7 +214,7 @@ class SystemStore:
             if any(
                 last.casefold() == surname_key
                 and (forename_key is None or first.casefold().startswith(forename_key))
-                for first, last in _names_of(record)
+                for first, last in names_of(record)
             ):
                 found.append(record)
         return found
@@ -225,7 +225,7 @@ class SystemStore:
             for kind, raw in _identifiers_of(record)
             if (parsed := try_parse_identifier(raw, kind))
         ]
-        surnames = list(dict.fromkeys(last.casefold() for _, last in _names_of(record)))
+        surnames = list(dict.fromkeys(last.casefold() for _, last in names_of(record)))
         for key in identifiers:
             self._index[key][record.local_id] = None
         for surname in surnames:
@@ -240,7 +240,7 @@ class SystemStore:
             self._surnames[surname].pop(local_id, None)
 
 
-def _names_of(record: Record) -> list[tuple[str, str]]:
+def names_of(record: Record) -> list[tuple[str, str]]:
     """The record's name and its aliases, as (forename, surname)."""
     return [(record.forename, record.surname), *((a.forename, a.surname) for a in record.aliases)]
 
