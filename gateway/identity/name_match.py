@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 from rapidfuzz.distance import JaroWinkler
@@ -117,26 +118,28 @@ class NameMatch:
         return KIND_ORDER[self.kind], -self.score
 
 
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[P]):
+    """A person with the names and date of birth a search compares, read once."""
+
+    person: P
+    names: tuple[tuple[PersonName, bool], ...]  # (name, an alias)
+    date_of_birth: date | None
+
+    @classmethod
+    def of(cls, person: P) -> Entry[P]:
+        names = ((person.name, False), *((alias, True) for alias in person.aliases))
+        return cls(person, names, person.date_of_birth)
+
+
 def match(query: NameQuery, person: Searchable) -> NameMatch | None:
     """The best way ``person`` matches ``query``, or None when it does not."""
-    dob = _date_match(query, person.date_of_birth)
-    if query.date_of_birth and dob is None:
-        return None
-    dob_fields = (dob,) if dob else ()
-    found: list[NameMatch] = []
-    names = [(person.name, False)] + [(alias, True) for alias in person.aliases]
-    for name, alias in names:
-        for transposed in (False, True) if query.forename else (False,):
-            fields = _name_fields(query, name, transposed)
-            if fields is not None:
-                found.append(_scored(fields + dob_fields, name, alias, transposed))
-    return min(found, key=lambda m: m.order) if found else None
+    return _match(query, Entry.of(person))
 
 
 def rank(query: NameQuery, people: Iterable[P]) -> list[tuple[P, NameMatch]]:
     """The people matching ``query``, best first; ties keep the order they came in."""
-    matched = [(person, m) for person in people if (m := match(query, person))]
-    return sorted(matched, key=lambda pair: pair[1].order)
+    return _ranked(query, (Entry.of(person) for person in people))
 
 
 class NameIndex(Generic[P]):
@@ -144,28 +147,50 @@ class NameIndex(Generic[P]):
     without comparing the query with every person."""
 
     def __init__(self, people: Iterable[P] = ()) -> None:
-        self._blocks: Blocks[P] = Blocks(_keys_of, people)
+        self._blocks: Blocks[Entry[P]] = Blocks(_keys_of, (Entry.of(p) for p in people))
 
     def __len__(self) -> int:
         return len(self._blocks)
 
     def add(self, person: P) -> None:
-        self._blocks.add(person)
+        self._blocks.add(Entry.of(person))
 
     def candidates(self, query: NameQuery) -> list[P]:
         """People worth matching: a surname near the query's surname, or (for a transposed
         name) near its forename."""
+        return [entry.person for entry in self._candidates(query)]
+
+    def search(self, query: NameQuery) -> list[tuple[P, NameMatch]]:
+        return _ranked(query, self._candidates(query))
+
+    def _candidates(self, query: NameQuery) -> list[Entry[P]]:
         keys = set(search_keys(query.surname))
         if query.forename:
             keys |= search_keys(query.forename)
         return self._blocks.candidates(keys)
 
-    def search(self, query: NameQuery) -> list[tuple[P, NameMatch]]:
-        return rank(query, self.candidates(query))
+
+def _ranked(query: NameQuery, entries: Iterable[Entry[P]]) -> list[tuple[P, NameMatch]]:
+    matched = [(entry.person, m) for entry in entries if (m := _match(query, entry))]
+    return sorted(matched, key=lambda pair: pair[1].order)
 
 
-def _keys_of(person: Searchable) -> set[str]:
-    return {k for name in (person.name, *person.aliases) for k in search_keys(name.surname)}
+def _match(query: NameQuery, entry: Entry[P]) -> NameMatch | None:
+    dob = _date_match(query, entry.date_of_birth)
+    if query.date_of_birth and dob is None:
+        return None
+    dob_fields = (dob,) if dob else ()
+    found: list[NameMatch] = []
+    for name, alias in entry.names:
+        for transposed in (False, True) if query.forename else (False,):
+            fields = _name_fields(query, name, transposed)
+            if fields is not None:
+                found.append(_scored(fields + dob_fields, name, alias, transposed))
+    return min(found, key=lambda m: m.order) if found else None
+
+
+def _keys_of(entry: Entry[P]) -> set[str]:
+    return {k for name, _ in entry.names for k in search_keys(name.surname)}
 
 
 def _name_fields(
@@ -176,16 +201,17 @@ def _name_fields(
     level = compare(query.surname, surname_value)
     if level is NameLevel.DIFFERENT:
         return None
-    fields = [FieldMatch("surname", surname_field, How(level), query.surname, surname_value)]
-    if query.forename:
-        forename_value = getattr(name, forename_field)
-        how = _forename_how(query.forename, forename_value)
-        if how is None:
-            return None
-        fields.append(FieldMatch("forename", forename_field, how, query.forename, forename_value))
-    return tuple(fields)
+    surname = FieldMatch("surname", surname_field, How(level), query.surname, surname_value)
+    if not query.forename:
+        return (surname,)
+    forename_value = getattr(name, forename_field)
+    how = _forename_how(query.forename, forename_value)
+    if how is None:
+        return None
+    return surname, FieldMatch("forename", forename_field, how, query.forename, forename_value)
 
 
+@lru_cache(maxsize=262144)
 def _forename_how(wanted: str, forename: str) -> How | None:
     left, right = compact(wanted), compact(forename)
     if left and right.startswith(left):
