@@ -121,6 +121,15 @@ def start_estate(
     return running
 
 
+def systems_table(running: RunningEstate) -> list[str]:
+    """One line per system: its name, dialect and URL, in columns as wide as the longest name."""
+    width = max(len(name) for name in running.systems)
+    return [
+        f"  {name:<{width}} {system.store.dialect:<12} {system.url}"
+        for name, system in running.systems.items()
+    ]
+
+
 def demo(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with_estate_defaults(args)
@@ -144,7 +153,7 @@ def demo(args: argparse.Namespace) -> None:
                 "",
                 f"Offender Graph demo: {len(running.estate.people)} people in {systems} "
                 f"regional systems (seed {args.seed}), region config in {args.config}",
-                *(f"  {n:<18} {s.store.dialect:<12} {s.url}" for n, s in running.systems.items()),
+                *systems_table(running),
                 "",
                 f"GraphiQL: {url}",
                 "Every query needs a bearer token of the development issuer; in another shell:",
@@ -169,8 +178,7 @@ def simulate(args: argparse.Namespace) -> None:
         args.people, args.seed, args.config, args.base_port, args.extra_system, scale=args.scale
     )
     print(f"Simulated estate: {len(running.estate.people)} people, config in {args.config}")
-    for name, system in running.systems.items():
-        print(f"  {name:<18} {system.store.dialect:<12} {system.url}")
+    print(*systems_table(running), sep="\n")
     print("\nExample people:", *(describe(p) for p in example_people(running.estate)), sep="\n")
     stop = asyncio.Event()
 
