@@ -397,6 +397,9 @@ class OffenderService:
             return None
         sighting = Sighting(merged.records, found.settled)
         try:
+            if found.ledger.failures:  # an incomplete walk never becomes a fresh entry
+                known = await self.index.locate(next(iter(merged.all_identifiers)))
+                return known.id if known else None
             return await self.index.remember(sighting, datetime.now(UTC))
         except Exception as exc:  # any store failure: the id minted from the identifier
             log.warning("person index unavailable: %s", type(exc).__name__)
