@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -42,28 +43,29 @@ from schema.build import build_schema
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
-    """Strawberry's ASGI view with our per-request context and our offline GraphiQL page."""
+    """Strawberry's ASGI view with our per-request context, our offline GraphiQL page, JSON
+    read and written by orjson, and each distinct document prepared once (``documents``)."""
 
     def __init__(self, runtime: Runtime, example: ExamplePerson) -> None:
         settings = runtime.settings
         self.trusted = load_trusted_documents(settings.trusted_documents, settings.adhoc_documents)
-        super().__init__(
-            build_schema(
-                max_depth=settings.max_depth,
-                max_aliases=settings.max_aliases,
-                max_tokens=settings.max_tokens,
-                max_cost=settings.max_cost,
-                regions=len(runtime.directory.names),
-                max_page_size=settings.max_page_size,
-                introspection=settings.introspection,
-                prepared=self.trusted.parsed,
-                observers=[
-                    operation_metrics(runtime.metrics),
-                    *([OperationTracing] if runtime.tracer else []),
-                ],
-            ),
-            graphql_ide="graphiql" if settings.graphiql else None,
+        schema = build_schema(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
+            regions=len(runtime.directory.names),
+            max_page_size=settings.max_page_size,
+            introspection=settings.introspection,
+            prepared=self.trusted.parsed,
+            document_cache_size=settings.document_cache_size,
+            observers=[
+                operation_metrics(runtime.metrics),
+                *([OperationTracing] if runtime.tracer else []),
+            ],
         )
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.documents = schema.documents
         self.runtime = runtime
         self.example = example
 
@@ -89,6 +91,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         except HTTPException as refused:  # strawberry's own (no query, unknown operation, ...)
             body = error_body("BAD_REQUEST", refused.reason)
             return Response(body, refused.status_code, media_type="application/json")
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its JSONDecodeError is json's: strawberry answers it 400
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         params = request.query_params  # a GET naming a trusted document is not the page
@@ -193,4 +201,5 @@ def create_app(
         routes.append(dev_jwks_route(dev_issuer(settings.auth)))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware(settings))
     app.state.runtime = runtime
+    app.state.documents = graphql.documents
     return app

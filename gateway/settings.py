@@ -133,6 +133,7 @@ class GatewaySettings:
     graphiql: bool = False
     trusted_documents: str = ""  # the front-end build's manifest of trusted documents (JSON)
     adhoc_documents: bool = True  # false: only trusted documents run (needs trusted_documents)
+    document_cache_size: int = 1000  # documents kept parsed and validated (0: none)
     max_body_bytes: int = 256 * 1024
     body_timeout: float = 10.0  # seconds a client may take to send its request body
     cors_origins: str = ""  # browser origins allowed to call (space-separated); empty: CORS off
@@ -170,7 +171,7 @@ _TABLES: dict[str, type] = {
     "policy": PolicySettings,
     "index": IndexSettings,
 }
-_MAY_BE_ZERO = frozenset({"retries", "default_ttl", "stale_grace"})
+_MAY_BE_ZERO = frozenset({"retries", "default_ttl", "stale_grace", "document_cache_size"})
 _SECRETS = frozenset({"id_key", "url"})  # may be given as { env = "NAME" } or { file = "PATH" }
 _KINDS = {bool: "boolean", int: "whole number", float: "number", str: "string"}
 

@@ -7,18 +7,14 @@ from typing import Any, Final
 
 import strawberry
 from graphql import DocumentNode, GraphQLError
-from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, specified_rules
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from schema.cost import cost_limit, shape_rule
+from gateway.documents import DocumentCache
+from schema.cost import shape_rule
 from schema.errors import GatewayErrors
-from schema.prepared import prepared_documents
+from schema.prepared import CostLimit, pin_trusted, prepared_documents, validator
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 
@@ -35,6 +31,8 @@ class GatewaySchema(strawberry.federation.Schema):
     ) -> None:
         return None
 
+    documents: DocumentCache  # every document this schema has prepared (build_schema sets it)
+
 
 def build_schema(
     *,
@@ -47,7 +45,8 @@ def build_schema(
     introspection: bool = True,
     observers: Sequence[type[SchemaExtension]] = (),
     prepared: Mapping[str, DocumentNode] | None = None,
-) -> strawberry.Schema:
+    document_cache_size: int = 1000,
+) -> GatewaySchema:
     """The offender graph schema; depth, aliases, tokens and cost limited, introspection
     switchable.
 
@@ -56,33 +55,29 @@ def build_schema(
     are limited by a rule of the same module (strawberry's limiters are exponential in nested
     fragment spreads).
 
-    The validation rules are built once, here: strawberry's ``ValidationCache`` keys its results
-    by the rule classes, so rules made per request would never hit it. Parsing is not cached:
-    strawberry's ``ParserCache`` raises syntax errors outside the operation hook, where they
-    would escape our error codes.
+    Each distinct document is parsed, validated and its cost planned once
+    (:mod:`schema.prepared`), kept in ``documents`` (a :class:`~gateway.documents.DocumentCache`
+    of ``document_cache_size`` documents; 0: every request prepares its document again).
 
     ``observers`` are extensions that watch each operation (the gateway's metrics); they run
-    outermost. ``prepared``: documents parsed in advance, by their text (the trusted documents,
-    which are known to parse), so those skip the parser.
+    outermost. ``prepared``: the trusted documents parsed in advance, by their text; they are
+    validated here and kept for good, so they go straight to execution.
     """
-    rules: list[type[ASTValidationRule]] = [
-        shape_rule(max_depth, max_aliases),
-    ]
+    rules: list[type[ASTValidationRule]] = [*specified_rules, shape_rule(max_depth, max_aliases)]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentCache(document_cache_size, max_tokens=max_tokens)
     extensions: list[Any] = [
         *observers,  # first: they see the result once every other extension is done with it
         GatewayErrors,
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=1024),
-        cost_limit(max_cost, regions, max_page_size),
+        prepared_documents(documents, rules, CostLimit(max_cost, regions, max_page_size)),
     ]
-    if prepared:
-        extensions.append(prepared_documents(prepared))
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
         federation_version=FEDERATION_VERSION,
     )
+    schema.documents = documents
+    pin_trusted(documents, prepared or {}, validator(schema, rules))
+    return schema

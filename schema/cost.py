@@ -15,9 +15,11 @@ With ``R`` configured regions:
   response key (aliases), as the executor runs them; directives are ignored (the worst case).
 
 An operation over ``max_cost`` is refused with ``QUERY_TOO_COSTLY`` (``cost`` and ``maxCost`` in
-its extensions) before any resolver runs. The weighing runs as the first step of execution
-(:func:`cost_limit`, a schema extension), not as a validation rule: validation never sees the
-variables, and a page size given as ``$first`` is how front-ends write their queries.
+its extensions, :func:`too_costly`) before any resolver runs. The weighing is not a validation
+rule: validation never sees the variables, and a page size given as ``$first`` is how front-ends
+write their queries. So a :class:`Weigher` walks each operation once into a :class:`CostPlan`
+(kept with its document, :mod:`schema.prepared`), and each request only puts its variables into
+the plan, as the first step of execution.
 
 :func:`shape_rule` limits depth (``QUERY_TOO_DEEP``) and aliases (``QUERY_TOO_COSTLY``) with the
 semantics of strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter``, but in linear time:
@@ -28,11 +30,11 @@ hundred tokens) take hours to validate. Here each fragment is measured once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -46,7 +48,6 @@ from graphql import (
     VariableNode,
 )
 from graphql.language.visitor import SKIP, VisitorAction
-from strawberry.extensions import SchemaExtension
 
 from connectors.base import Capability
 from schema.offender import FIELD_KINDS
@@ -54,32 +55,16 @@ from schema.offender import FIELD_KINDS
 DEFAULT_PAGE_SIZE = 20  # the default of offenders(first:)
 
 
-def cost_limit(max_cost: int, regions: int, max_page_size: int) -> type[SchemaExtension]:
-    """A schema extension refusing an operation that costs more than ``max_cost``, weighed with
-    its variables once the document is valid and before any resolver runs."""
-
-    class QueryCost(SchemaExtension):
-        def on_execute(self) -> Iterator[None]:
-            context = self.execution_context
-            document = context.graphql_document
-            operation = _operation(document, context.operation_name) if document else None
-            if document is not None and operation is not None:
-                weigher = Weigher(document, context.variables or {}, regions, max_page_size)
-                cost = weigher.operation(operation)
-                if cost > max_cost:
-                    error = GraphQLError(
-                        f"Query cost {cost} exceeds the maximum cost {max_cost} "
-                        "(estimated region operations).",
-                        operation,
-                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
-                    )
-                    context.result = ExecutionResult(data=None, errors=[error])
-            yield
-
-    return QueryCost
+def too_costly(cost: int, max_cost: int, operation: OperationDefinitionNode) -> GraphQLError:
+    """The refusal of an operation that costs ``cost``, over ``max_cost``."""
+    return GraphQLError(
+        f"Query cost {cost} exceeds the maximum cost {max_cost} (estimated region operations).",
+        operation,
+        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
+    )
 
 
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
     """The operation the executor will run (None when it cannot pick one: it reports that)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
@@ -87,53 +72,86 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
-class Weigher:
-    """Weighs one operation of a validated document (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class PageSize:
+    """Where the size of an ``offenders`` page comes from: a ``literal`` (already bounded), or
+    a ``variable`` with the ``default`` it has when not sent."""
 
-    def __init__(
-        self,
-        document: DocumentNode,
-        variables: Mapping[str, Any],
-        regions: int,
-        max_page_size: int,
-    ) -> None:
+    literal: int = 0
+    variable: str | None = None
+    default: object = DEFAULT_PAGE_SIZE
+
+    def of(self, variables: Mapping[str, Any], max_page_size: int) -> int:
+        if self.variable is None:
+            return self.literal
+        return bounded(variables.get(self.variable, self.default), max_page_size)
+
+
+def bounded(first: object, max_page_size: int) -> int:
+    """A page size as the cost counts it: ``max_page_size`` when it is not a whole number, 0
+    outside ``1..max_page_size`` (the service refuses it before asking any region)."""
+    if not isinstance(first, int) or isinstance(first, bool):
+        return max_page_size
+    return first if 1 <= first <= max_page_size else 0
+
+
+@dataclass(frozen=True, slots=True)
+class CostPlan:
+    """An operation's cost as a function of its variables: ``fixed`` plus, per ``offenders``
+    page, its cost per person times its page size. Worked out once per document."""
+
+    operation: OperationDefinitionNode
+    max_page_size: int
+    fixed: int = 0
+    pages: tuple[tuple[int, PageSize], ...] = ()
+
+    def cost(self, variables: Mapping[str, Any]) -> int:
+        paged = sum(each * size.of(variables, self.max_page_size) for each, size in self.pages)
+        return self.fixed + paged
+
+
+class Weigher:
+    """Plans the cost of one operation of a validated document (see the module docstring)."""
+
+    def __init__(self, document: DocumentNode, regions: int, max_page_size: int) -> None:
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.variables = variables
         self.regions = regions
         self.max_page_size = max_page_size
+        self.defaults: dict[str, object] = {}
 
-    def operation(self, node: OperationDefinitionNode) -> int:
+    def plan(self, node: OperationDefinitionNode) -> CostPlan:
         for definition in node.variable_definitions or ():
-            name = definition.variable.name.value
-            if name not in self.variables and isinstance(definition.default_value, IntValueNode):
-                self.variables = {**self.variables, name: int(definition.default_value.value)}
-        cost = 0
+            if isinstance(definition.default_value, IntValueNode):
+                self.defaults[definition.variable.name.value] = int(definition.default_value.value)
+        fixed = 0
+        pages: list[tuple[int, PageSize]] = []
         for fields in self.by_response_key(node.selection_set).values():
             field = fields[0].name.value
             if field == "offender":
-                cost += self.regions * (1 + len(self.kinds(fields)))
+                fixed += self.regions * (1 + len(self.kinds(fields)))
             elif field == "offenders":
                 nodes = self.children(self.children(fields, "edges"), "node")
-                person = self.regions * (1 + len(self.kinds(nodes)))
-                cost += self.regions + self.page_size(fields[0]) * person
-        return cost
+                fixed += self.regions
+                pages.append(
+                    (self.regions * (1 + len(self.kinds(nodes))), self.page_size(fields[0]))
+                )
+        return CostPlan(node, self.max_page_size, fixed, tuple(pages))
 
-    def page_size(self, field: FieldNode) -> int:
+    def page_size(self, field: FieldNode) -> PageSize:
         for argument in field.arguments or ():
             if argument.name.value == "first":
                 value = argument.value
                 if isinstance(value, VariableNode):
-                    first = self.variables.get(value.name.value, DEFAULT_PAGE_SIZE)
-                elif isinstance(value, IntValueNode):
-                    first = int(value.value)
-                else:
-                    return self.max_page_size
-                if not isinstance(first, int) or isinstance(first, bool):
-                    return self.max_page_size
-                return first if 1 <= first <= self.max_page_size else 0
-        return DEFAULT_PAGE_SIZE
+                    name = value.name.value
+                    return PageSize(
+                        variable=name, default=self.defaults.get(name, DEFAULT_PAGE_SIZE)
+                    )
+                if isinstance(value, IntValueNode):
+                    return PageSize(bounded(int(value.value), self.max_page_size))
+                return PageSize(self.max_page_size)
+        return PageSize(DEFAULT_PAGE_SIZE)
 
     def kinds(self, fields: Iterable[FieldNode]) -> set[Capability]:
         """The fact kinds the selections of ``fields`` (Offender fields) ask for."""

@@ -274,7 +274,7 @@ async def test_a_trusted_document_is_parsed_once_at_start_up(
         parsed.append(source)
         return parse(source, **options)
 
-    monkeypatch.setattr("strawberry.schema.schema.parse", counting_parse)
+    monkeypatch.setattr("gateway.documents.parse", counting_parse)
     for _ in range(3):
         result = await schema.execute(REGIONS)
         assert result.errors and result.errors[0].path == ["regions"]  # no context: it ran
