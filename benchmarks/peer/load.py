@@ -41,7 +41,7 @@ def run_wrk(url: str, bodies: Path, *, seconds: float, connections: int, server_
     """``connections`` keep-alive connections POST ``bodies`` to ``url`` for ``seconds``."""
     threads = min(connections, os.cpu_count() or 1)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
-    command += ["-s", str(POST_SCRIPT), url, "--", str(bodies)]
+    command += ["-s", str(POST_SCRIPT), url, "--", str(bodies), str(threads)]
     before = tree_cpu_seconds(server_pid)
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     cpu = tree_cpu_seconds(server_pid) - before

@@ -1,6 +1,6 @@
 -- wrk script of benchmarks/peer/run.py: POST one GraphQL body per request, cycling through the
--- lines of the file given after `--` (one JSON body a line, one person each), each thread from
--- its own offset. An answer that is not 2xx, or carries "errors", counts as an error. done()
+-- lines of the file given after `--` (one JSON body a line, one person each), the threads (their
+-- count the second argument) spread evenly over it, so no person is asked twice at once. An answer that is not 2xx, or carries "errors", counts as an error. done()
 -- prints one JSON line: requests, errors, duration and latency percentiles (microseconds).
 local bodies, threads = {}, {}
 local counter = 0
@@ -15,7 +15,7 @@ function init(args)
   for line in io.lines(args[1]) do
     if #line > 0 then table.insert(bodies, line) end
   end
-  index = (offset or 1) * 7
+  index = math.floor((offset - 1) * #bodies / tonumber(args[2]))
   failed = 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
