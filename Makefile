@@ -47,6 +47,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gateway_fanout.py
 	$(BIN)/python benchmarks/resilience.py
+	$(BIN)/python benchmarks/execution.py
 	$(BIN)/python benchmarks/peer/run.py  # skips with a message without node, npm or wrk
 
 clean:
