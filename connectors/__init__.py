@@ -5,7 +5,14 @@ The names below are the contract an integrator's dialect is written against (pin
 plumbing that may change. See ``docs/connectors.md``.
 """
 
-from connectors.base import BatchResult, Capability, Connector, PersonSearch
+from connectors.base import (
+    BatchResult,
+    Capability,
+    Connector,
+    ListingPage,
+    PersonListing,
+    PersonSearch,
+)
 from connectors.config import AuthConfig, RegionConfig
 from connectors.errors import (
     ConfigurationError,
@@ -67,12 +74,14 @@ __all__ = [
     "GatewayError",
     "Identifier",
     "IdentifierKind",
-    "IncludedFacts",
     "InOutStatus",
+    "IncludedFacts",
     "InvalidIdentifier",
+    "ListingPage",
     "ManagerRole",
     "Movement",
     "OffenderManager",
+    "PersonListing",
     "PersonName",
     "PersonRecord",
     "PersonSearch",

@@ -60,6 +60,7 @@ class Capability(StrEnum):
     SUPERVISION_FOR = "supervision_for"
     MANAGERS_FOR = "managers_for"
     ALERTS_FOR = "alerts_for"
+    LIST_PEOPLE = "list_people"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,29 @@ class PersonSearch:
     forename: str | None = None
     date_of_birth: date | None = None
     limit: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PersonListing:
+    """One page of the people of a ``location`` (a prison id such as ``MDI``, or a probation
+    region code such as ``N03``) or of an offender manager's caseload (``staff_code``); neither:
+    every person the system holds. ``cursor``: where the page starts, as the region's previous
+    page gave it (None: the first page); ``limit``: people per page at most (a region may give
+    fewer)."""
+
+    location: str | None = None
+    staff_code: str | None = None
+    cursor: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One page of a listing, in the region's stable order, and the opaque cursor of the next
+    page (None: this was the last)."""
+
+    records: tuple[PersonRecord, ...]
+    cursor: str | None = None
 
 
 class Connector:
@@ -140,6 +164,11 @@ class Connector:
 
     async def search_people(self, query: PersonSearch) -> list[PersonRecord]:
         """Records matching a name and optional date of birth (aliases included)."""
+        raise NotImplementedError
+
+    async def list_people(self, listing: PersonListing) -> ListingPage:
+        """One page of the people of a prison, a probation region or a caseload, in a stable
+        order; a location or staff code the region does not hold is an empty last page."""
         raise NotImplementedError
 
     async def custody_for(self, local_ids: Sequence[str]) -> BatchResult[list[CustodyEpisode]]:

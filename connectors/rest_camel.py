@@ -2,7 +2,8 @@
 
 A batch is one ``POST`` per chunk of at most :attr:`~connectors.base.Connector.batch_limit` keys
 (``max_batch``, default 100; ``batch_size`` is its older name), the chunks run under
-``config.concurrency``; search reads pages of ``options.page_size`` (default 50).
+``config.concurrency``; search reads pages of ``options.page_size`` (default 50), and a listing
+is one page of at most as many, by the region's opaque ``nextCursor``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import ClassVar, TypeVar
 from pydantic import PositiveInt
 
 from connectors import rest_camel_mapping as m
-from connectors.base import BatchResult, PersonSearch
+from connectors.base import BatchResult, Capability, ListingPage, PersonListing, PersonSearch
 from connectors.boundaries import payload_boundary
 from connectors.chunking import call_in_chunks
 from connectors.errors import ConnectorError
@@ -28,6 +29,7 @@ from connectors.rest import RestProbationConnector, each_key
 R = TypeVar("R")
 
 OFFENDERS = "/api/v1/offenders"
+CASELOAD = "/api/v1/caseload"
 MAX_BATCH = 100
 
 
@@ -43,6 +45,7 @@ class CamelProbationConnector(RestProbationConnector):
     """A probation region speaking the modern, nDelius-like camelCase dialect."""
 
     dialect = "rest-camel"
+    capabilities = RestProbationConnector.capabilities | {Capability.LIST_PEOPLE}
     Options: ClassVar[type[CamelOptions]] = CamelOptions
     options: CamelOptions
     max_batch: ClassVar[int | None] = MAX_BATCH
@@ -83,6 +86,20 @@ class CamelProbationConnector(RestProbationConnector):
 
         size = max(1, min(self.options.page_size, query.limit))
         return await collect(page_size_pages(self.region, fetch, size=size), limit=query.limit)
+
+    async def list_people(self, listing: PersonListing) -> ListingPage:
+        """``GET /api/v1/caseload``: the cases of a probation region and/or a staff code."""
+        params = {"size": str(max(1, min(self.options.page_size, listing.limit)))}
+        if listing.location:
+            params["probationRegion"] = listing.location
+        if listing.staff_code:
+            params["staffCode"] = listing.staff_code
+        if listing.cursor:
+            params["cursor"] = listing.cursor
+        data = await self.json("GET", CASELOAD, params=params)
+        with payload_boundary(self.region):
+            content, cursor = m.listing_page(data)
+            return ListingPage(tuple(m.people(self.region, content, "content")), cursor)
 
     async def supervision_for(
         self, local_ids: Sequence[str]

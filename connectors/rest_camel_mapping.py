@@ -76,6 +76,12 @@ def search_page(data: Any) -> tuple[list[Any], int]:
     )
 
 
+def listing_page(data: Any) -> tuple[list[Any], str | None]:
+    """The content of a caseload page and the cursor of the next (None: the last)."""
+    page = p.obj(data, "caseload page")
+    return p.items(page.get("content"), "content"), p.opt_text(page, "nextCursor")
+
+
 def batch_results(data: Any, expected: int) -> list[p.Payload]:
     """The ``results`` of a batch call: one object per requested key."""
     results = p.objects(p.obj(data, "batch reply").get("results"), "results")

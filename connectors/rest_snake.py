@@ -16,13 +16,13 @@ from urllib.parse import quote
 from pydantic import PositiveInt
 
 from connectors import errors
-from connectors.base import BatchResult, PersonSearch
+from connectors.base import BatchResult, Capability, ListingPage, PersonListing, PersonSearch
 from connectors.batching import fan_out
 from connectors.boundaries import payload_boundary
 from connectors.identifiers import Identifier
 from connectors.options import ConnectorOptions
 from connectors.paging import MAX_PAGES as PAGE_CAP
-from connectors.paging import LinkPage, collect, next_link_pages
+from connectors.paging import LinkPage, collect, follow_link, next_link_pages
 from connectors.payload import Payload, each
 from connectors.records import Alert, OffenderManager, PersonRecord, SupervisionEpisode
 from connectors.rest import RestProbationConnector
@@ -31,6 +31,7 @@ from connectors.rest_snake_mapping import alert, error_code, manager, results_pa
 R = TypeVar("R")
 
 OFFENDERS = "/probation/offenders"
+CASELOAD = "/probation/caseload"
 MAX_PAGES = PAGE_CAP  # pages one call follows at most (read at call time)
 
 _ERRORS: dict[str, tuple[type[errors.ConnectorError], str]] = {
@@ -51,6 +52,7 @@ class SnakeProbationConnector(RestProbationConnector):
     """A probation region speaking the older UPPER_SNAKE dialect, one person per call."""
 
     dialect = "rest-snake"
+    capabilities = RestProbationConnector.capabilities | {Capability.LIST_PEOPLE}
     Options: ClassVar[type[SnakeOptions]] = SnakeOptions
     options: SnakeOptions
 
@@ -69,6 +71,26 @@ class SnakeProbationConnector(RestProbationConnector):
         if query.date_of_birth:
             params["DOB"] = query.date_of_birth.strftime("%d/%m/%Y")
         return await self._pages(params, limit=query.limit)
+
+    async def list_people(self, listing: PersonListing) -> ListingPage:
+        """``GET /probation/caseload``: the cases of a region code and/or a staff code. The
+        cursor is the page's ``NEXT`` link, followed only while it stays on the region."""
+        if listing.cursor:
+            url, params = follow_link(self.region, listing.cursor, self.config.base_url), None
+        else:
+            url = CASELOAD
+            params = {"LIMIT": str(max(1, min(self.options.page_size, listing.limit)))}
+            if listing.location:
+                params["REGION_CODE"] = listing.location
+            if listing.staff_code:
+                params["STAFF_CODE"] = listing.staff_code
+        reply = await self.json("GET", url, params=params)
+        with payload_boundary(self.region):
+            data = self._unwrap(reply)
+            if data is None:
+                return ListingPage(())
+            found, next_link = results_page(self.region, data)
+            return ListingPage(tuple(found), next_link)
 
     async def supervision_for(
         self, local_ids: Sequence[str]

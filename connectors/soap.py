@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar
 
 from connectors import soap_mapping as m
-from connectors.base import BatchResult, Capability, PersonSearch
-from connectors.errors import ConnectorError
+from connectors.base import BatchResult, Capability, ListingPage, PersonListing, PersonSearch
+from connectors.errors import ConnectorError, UpstreamRejected
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.payload import Payload, per_key
 from connectors.records import Alert, CustodyEpisode, Movement, PersonRecord, SystemKind
@@ -44,6 +44,7 @@ class SoapPrisonConnector(SoapConnector):
             Capability.CUSTODY_FOR,
             Capability.MOVEMENTS_FOR,
             Capability.ALERTS_FOR,
+            Capability.LIST_PEOPLE,
         }
     )
     identifier_kinds = frozenset({IdentifierKind.NOMS, IdentifierKind.PNC, IdentifierKind.CRO})
@@ -104,6 +105,24 @@ class SoapPrisonConnector(SoapConnector):
         fields["maxResults"] = max(1, min(query.limit, MAX_RESULTS))
         return await self.call(
             "SearchOffenders", lambda raw: m.search_results(self.region, raw), **fields
+        )
+
+    async def list_people(self, listing: PersonListing) -> ListingPage:
+        """Offenders of a prison (``prisonId``), or every offender, a page at a time; prisons hold
+        no offender managers, so a caseload is empty here. A region whose WSDL offers no
+        ``ListOffenders`` refuses the call."""
+        if listing.staff_code is not None:
+            return ListingPage(())
+        await self.ready()
+        if "ListOffenders" not in self.operations:
+            raise UpstreamRejected(self.region, "region's service offers no listing")
+        fields: dict[str, Any] = {"pageSize": max(1, min(listing.limit, MAX_RESULTS))}
+        if listing.location:
+            fields["prisonId"] = listing.location
+        if listing.cursor:
+            fields["pageToken"] = listing.cursor
+        return await self.call(
+            "ListOffenders", lambda raw: m.listing_page(self.region, raw), **fields
         )
 
     async def custody_for(self, local_ids: Sequence[str]) -> BatchResult[list[CustodyEpisode]]:

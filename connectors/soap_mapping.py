@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from connectors import payload as p
+from connectors.base import ListingPage
 from connectors.records import (
     Alert,
     AlertSource,
@@ -50,6 +51,12 @@ def search_results(region: str, reply: object) -> list[PersonRecord]:
     """A ``SearchOffendersResponse``: the people found (the service caps them; see truncated)."""
     p.boolean(p.obj(reply, "search reply"), "truncated")
     return [person(region, p) for p in items(reply, "offender")]
+
+
+def listing_page(region: str, reply: object) -> ListingPage:
+    """A ``ListOffendersResponse``: one page of offenders and the token of the next, if any."""
+    token = p.opt_text(p.obj(reply, "listing reply"), "nextPageToken", xml=True)
+    return ListingPage(tuple(person(region, p) for p in items(reply, "offender")), token)
 
 
 def custody_episode(region: str, local_id: str, payload: p.Payload) -> CustodyEpisode:

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
-from connectors.base import Capability, PersonSearch
+from connectors.base import Capability, ListingPage, PersonListing, PersonSearch
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier
 from connectors.records import (
@@ -53,8 +53,11 @@ MOVEMENTS: Operation[str, list[Movement]] = Operation(Capability.MOVEMENTS_FOR)
 SUPERVISION: Operation[str, list[SupervisionEpisode]] = Operation(Capability.SUPERVISION_FOR)
 MANAGERS: Operation[str, list[OffenderManager]] = Operation(Capability.MANAGERS_FOR)
 ALERTS: Operation[str, list[Alert]] = Operation(Capability.ALERTS_FOR)
+LIST: Operation[PersonListing, ListingPage] = Operation(Capability.LIST_PEOPLE)
 
-FINDING = frozenset({Capability.FIND_BY_IDENTIFIERS, Capability.SEARCH_PEOPLE})
+FINDING = frozenset(
+    {Capability.FIND_BY_IDENTIFIERS, Capability.SEARCH_PEOPLE, Capability.LIST_PEOPLE}
+)
 """Operations answering person records, whose included facts prime the fact loaders."""
 INCLUDED: tuple[tuple[Capability, Callable[[IncludedFacts], tuple[Any, ...] | None]], ...] = (
     (Capability.CUSTODY_FOR, lambda facts: facts.custody),
@@ -113,7 +116,9 @@ class RegionLoaders:
         for outcome in outcomes:
             if not isinstance(outcome, Fetched):
                 continue
-            for record in cast(list[PersonRecord], outcome.value):
+            value = outcome.value
+            records = value.records if isinstance(value, ListingPage) else value
+            for record in cast(Sequence[PersonRecord], records):
                 for capability, facts_of in INCLUDED:
                     facts = facts_of(record.included)
                     if facts is not None:

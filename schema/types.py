@@ -131,6 +131,7 @@ Capability = described(
         "SUPERVISION_FOR": "Supervision episodes of a person.",
         "MANAGERS_FOR": "Offender managers allocated to a person.",
         "ALERTS_FOR": "Alerts and registrations of a person.",
+        "LIST_PEOPLE": "List the people of a prison, a probation region or a caseload.",
     },
 )
 RegionStatus = described(

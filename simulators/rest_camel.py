@@ -7,6 +7,9 @@ Wire format in brief:
 - Every ``/api/...`` call needs ``Authorization: Bearer <token>``; errors are HTTP statuses with
   ``{"status": 404, "userMessage": "..."}``.
 - ``GET /api/v1/offenders?surname=&forename=&dateOfBirth=&page=0&size=50`` pages by page/size.
+- ``GET /api/v1/caseload?probationRegion=N03&staffCode=...&cursor=...&size=50`` lists the cases
+  of a probation region and/or of an offender manager (every case without either), in offender id
+  order: ``{"content": [...], "nextCursor": "..." | null}`` (the cursor is opaque).
 - ``POST /api/v1/offenders/identifiers`` and ``POST /api/v1/offenders/{supervisions,managers,
   registrations}`` are batch calls answering one result per requested key, in order.
 - ``GET /api/v1/offenders/{offenderId}`` and ``.../{offenderId}/supervisions`` etc. are single
@@ -17,8 +20,9 @@ Wire format in brief:
   is true, ``limitedAccess: {"exclusions": [{"username"}], "restrictions": [{"username"}],
   "exclusionMessage", "restrictionMessage"}``: who may not see the case, and who alone may.
 
-Each request is counted once under its operation (``token``, ``search``, ``findByIdentifiers``,
-``offender``, ``supervisions``, ``managers``, ``registrations``; refused calls as ``unauthorised``).
+Each request is counted once under its operation (``token``, ``search``, ``caseload``,
+``findByIdentifiers``, ``offender``, ``supervisions``, ``managers``, ``registrations``; refused
+calls as ``unauthorised``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from starlette.routing import Route
 from connectors.identifiers import IdentifierKind
 from simulators.faults import SimState
 from simulators.layout import PROBATION_REGIONS, SystemSpec
+from simulators.listing import BadCursor, listing_page
 from simulators.plugin import SimulatedApp
 from simulators.stores import (
     ManagerRow,
@@ -269,6 +274,21 @@ def create_camel_app(
             }
         )
 
+    async def caseload(request: Request) -> Response:
+        params = request.query_params
+        size = _int_param(params.get("size"), 50, "size", 1, max_page_size)
+        region, staff = params.get("probationRegion") or None, params.get("staffCode") or None
+        try:
+            found, cursor = listing_page(store, region, staff, params.get("cursor"), size)
+        except BadCursor as exc:
+            raise ApiError(400, str(exc)) from None
+        return JSONResponse(
+            {
+                "content": [offender_json(c) for c in found if isinstance(c, ProbationCase)],
+                "nextCursor": cursor,
+            }
+        )
+
     async def find_by_identifiers(request: Request) -> Response:
         items = _batch_body(await request.body(), "identifiers", max_batch)
         results = []
@@ -327,6 +347,7 @@ def create_camel_app(
     routes = [
         Route("/oauth/token", token, methods=["POST"]),
         Route("/api/v1/offenders", endpoint("search", search), methods=["GET"]),
+        Route("/api/v1/caseload", endpoint("caseload", caseload), methods=["GET"]),
         Route(
             "/api/v1/offenders/identifiers",
             endpoint("findByIdentifiers", find_by_identifiers),

@@ -11,13 +11,16 @@ Wire format in brief:
   ``NEXT`` is relative to the API root.
 - ``GET /probation/offenders/{id}`` and ``/probation/offenders/{id}/supervisions`` (``/managers``,
   ``/registrations``) answer one person at a time; flags are ``"Y"``/``"N"``.
+- ``GET /probation/caseload?REGION_CODE=N03&STAFF_CODE=...&LIMIT=25`` lists the cases of a
+  probation region and/or of an offender manager (every case without either), in offender id
+  order, in the same ``{"RESULTS", "NEXT"}`` shape; ``NEXT`` carries an opaque ``AFTER`` cursor.
 - An offender carries its offender managers (``MANAGERS``, as ``/managers`` serves them).
 - An offender carries its limited-access lists flat: ``EXCLUSION`` (``Y``/``N``) with
   ``EXCLUDED_USERS`` (user names who may not see the case), and ``RESTRICTION`` with
   ``RESTRICTED_TO_USERS`` (when ``Y``, the only users who may).
 
-Each request is counted once under its operation (``search``, ``findByIdentifier``, ``offender``,
-``supervisions``, ``managers``, ``registrations``; refused calls as ``unauthorised``).
+Each request is counted once under its operation (``search``, ``findByIdentifier``, ``caseload``,
+``offender``, ``supervisions``, ``managers``, ``registrations``; refused calls as ``unauthorised``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from starlette.routing import Route
 from connectors.identifiers import IdentifierKind
 from simulators.faults import SimState
 from simulators.layout import PROBATION_REGIONS, SystemSpec
+from simulators.listing import BadCursor, listing_page
 from simulators.plugin import SimulatedApp
 from simulators.stores import ProbationCase, SystemStore
 
@@ -206,6 +210,25 @@ def create_snake_app(
             }
         )
 
+    async def caseload(request: Request) -> Response:
+        params = request.query_params
+        limit = _int_param(params.get("LIMIT"), 25, "LIMIT", 1, max_limit)
+        region, staff = params.get("REGION_CODE") or None, params.get("STAFF_CODE") or None
+        try:
+            found, cursor = listing_page(store, region, staff, params.get("AFTER"), limit)
+        except BadCursor as exc:
+            raise SnakeError("BAD_REQUEST", str(exc)) from None
+        next_link = None
+        if cursor is not None:
+            query = {k: v for k, v in params.items() if k != "AFTER"} | {"AFTER": cursor}
+            next_link = f"{request.scope['path']}?{urlencode(query)}"
+        return JSONResponse(
+            {
+                "RESULTS": [offender_json(c) for c in found if isinstance(c, ProbationCase)],
+                "NEXT": next_link,
+            }
+        )
+
     async def offender(request: Request) -> Response:
         return JSONResponse(offender_json(case_of(request)))
 
@@ -223,6 +246,7 @@ def create_snake_app(
 
     routes = [
         Route("/probation/offenders", endpoint(None, offenders), methods=["GET"]),
+        Route("/probation/caseload", endpoint("caseload", caseload), methods=["GET"]),
         Route(
             "/probation/offenders/{offender_id}", endpoint("offender", offender), methods=["GET"]
         ),

@@ -32,6 +32,7 @@ from starlette.routing import Route
 from connectors.identifiers import IdentifierKind
 from simulators.faults import SimState
 from simulators.layout import PRISONS, SystemSpec
+from simulators.listing import BadCursor, listing_page
 from simulators.plugin import SimulatedApp
 from simulators.stores import PrisonerRecord, SystemStore
 
@@ -434,6 +435,25 @@ def search_offenders(store: SystemStore, request: Element, reply: Element) -> No
     _add(reply, "truncated", len(found) > limit)
 
 
+def list_offenders(store: SystemStore, request: Element, reply: Element) -> None:
+    size_text = _text(request, "pageSize", required=False)
+    try:
+        size = min(MAX_RESULTS, int(size_text)) if size_text else MAX_RESULTS
+    except ValueError:
+        raise SoapFault("Client", "pageSize must be an xs:int") from None
+    if size < 1:
+        raise SoapFault("Client", "pageSize must be positive")
+    prison, token = _text(request, "prisonId", False), _text(request, "pageToken", False)
+    try:
+        found, cursor = listing_page(store, prison, None, token, size)
+    except BadCursor as exc:
+        raise SoapFault("Client", str(exc)) from None
+    for record in _prisoners(found):
+        _offender(reply, record)
+    if cursor is not None:
+        _add(reply, "nextPageToken", cursor)
+
+
 def _single(write: Callable[[Element, PrisonerRecord | None], None]) -> Handler:
     def handler(store: SystemStore, request: Element, reply: Element) -> None:
         write(reply, _prisoner(store, _text(request, "offenderId") or ""))
@@ -456,6 +476,7 @@ HANDLERS: dict[str, Handler] = {
     "FindOffender": find_offender,
     "FindOffenders": find_offenders,
     "SearchOffenders": search_offenders,
+    "ListOffenders": list_offenders,
     "GetCustodyHistory": _single(_bookings),
     "GetCustodyHistories": _batch("custodyHistory", _bookings),
     "GetMovements": _single(_movements),

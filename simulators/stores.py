@@ -6,6 +6,7 @@ Servers format these rows into their wire dialect; they never see the ground tru
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -219,6 +220,28 @@ class SystemStore:
                 found.append(record)
         return found
 
+    def listing(
+        self,
+        location: str | None = None,
+        staff_code: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Record], bool]:
+        """Up to ``limit`` records after local id ``after``, in local id order, that are of a
+        ``location`` (:func:`located_at`) and of a ``staff_code`` (:func:`managed_by`), when
+        given; and whether more follow."""
+        ids = sorted(self.records)
+        found: list[Record] = []
+        for local_id in ids[bisect_right(ids, after) if after is not None else 0 :]:
+            record = self.records[local_id]
+            if (location is None or located_at(record, location)) and (
+                staff_code is None or managed_by(record, staff_code)
+            ):
+                if len(found) == limit:
+                    return found, True
+                found.append(record)
+        return found, False
+
     def _index_record(self, record: Record) -> None:
         identifiers = [
             (kind, parsed.value)
@@ -243,6 +266,23 @@ class SystemStore:
 def names_of(record: Record) -> list[tuple[str, str]]:
     """The record's name and its aliases, as (forename, surname)."""
     return [(record.forename, record.surname), *((a.forename, a.surname) for a in record.aliases)]
+
+
+def located_at(record: Record, location: str) -> bool:
+    """Whether a prisoner's active booking is in prison ``location``, or a case is supervised
+    (an active supervision) or managed (an offender manager) in probation region ``location``."""
+    if isinstance(record, PrisonerRecord):
+        return any(b.active and b.prison_id == location for b in record.bookings)
+    return any(s.active and s.probation_region == location for s in record.supervisions) or any(
+        m.probation_region == location for m in record.managers
+    )
+
+
+def managed_by(record: Record, staff_code: str) -> bool:
+    """Whether ``staff_code`` is one of a case's offender managers (its caseload)."""
+    return isinstance(record, ProbationCase) and any(
+        m.staff_code == staff_code for m in record.managers
+    )
 
 
 def _identifiers_of(record: Record) -> list[tuple[IdentifierKind, str | None]]:

@@ -27,12 +27,13 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Iterator
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import httpx
 import pytest
 
-from connectors.base import Capability, Connector
+from connectors.base import Capability, Connector, ListingPage, PersonListing
 from connectors.errors import (
     ConnectorError,
     RegionTimeout,
@@ -46,6 +47,8 @@ from connectors.registry import check_dialect
 from connectors.testing.records import matches_surname, person_problems, result_problems
 from connectors.testing.subject import (
     BATCH_CAPABILITIES,
+    LISTING_PAGE,
+    UNKNOWN_LOCATION,
     UNKNOWN_SURNAME,
     KnownPeople,
     RegionUnderTest,
@@ -54,6 +57,7 @@ from connectors.testing.subject import (
     opened,
     secrets_of,
     unknown_key,
+    walk_listing,
 )
 from connectors.testing.transport import FOREIGN_HOST, GARBAGE, HOSTILE_XML, Fault, FaultTransport
 
@@ -119,11 +123,7 @@ class ConnectorContract:
 
     def keys(self, capability: Capability) -> list[Any]:
         """Known keys of a capability (a surname for search); skipped if none are known."""
-        keys = (
-            list(self.known.surnames)
-            if capability is Capability.SEARCH_PEOPLE
-            else (known_keys(capability, self.known))
-        )
+        keys = self.keys_or_none(capability)
         if not keys:
             pytest.skip(f"no known keys for {capability}: set `known` on the subclass")
         return keys
@@ -190,6 +190,14 @@ class ConnectorContract:
                     for record in found:
                         no_problems(person_problems(record, connector.region))
                         assert matches_surname(record, surname), f"{record} is not a {surname}"
+                return
+            if capability is Capability.LIST_PEOPLE:
+                for listing in keys:
+                    page = await call(connector, capability, [listing])
+                    assert isinstance(page, ListingPage), f"{listing} answered {page!r}"
+                    assert page.records, f"known listing {listing} listed no one"
+                    for record in page.records:
+                        no_problems(person_problems(record, connector.region))
                 return
             results = await call(connector, capability, keys)
         no_problems(result_problems(capability, keys, results, region.config.name))
@@ -268,6 +276,33 @@ class ConnectorContract:
         async with opened(self.dialect, region) as (connector, _):
             found = await call(connector, Capability.SEARCH_PEOPLE, [UNKNOWN_SURNAME])
         assert found == [], f"an unknown surname found {len(found)} people"
+
+    @pytest.mark.asyncio
+    async def test_listing_walks_every_page_once_in_a_stable_order(
+        self, region: RegionUnderTest
+    ) -> None:
+        """Small pages of a known listing: none larger than asked, more than one, every person
+        once, and the same people in the same order when walked again."""
+        self.declared(Capability.LIST_PEOPLE)
+        listing = replace(self.keys(Capability.LIST_PEOPLE)[0], limit=LISTING_PAGE)
+        async with opened(self.dialect, region) as (connector, _):
+            first = await walk_listing(connector, listing)
+            again = await walk_listing(connector, listing)
+        sizes = [len(page.records) for page in first]
+        assert max(sizes) <= LISTING_PAGE, f"pages of {sizes} people, {LISTING_PAGE} asked"
+        assert len(first) >= 2, f"{listing} fitted one page: name a larger listing first"
+        ids = [r.local_id for page in first for r in page.records]
+        assert len(ids) == len(set(ids)), "a person came back twice across pages"
+        assert ids == [r.local_id for page in again for r in page.records], (
+            "walking the listing again gave other people or another order"
+        )
+
+    @pytest.mark.asyncio
+    async def test_unknown_location_lists_no_one(self, region: RegionUnderTest) -> None:
+        self.declared(Capability.LIST_PEOPLE)
+        async with opened(self.dialect, region) as (connector, _):
+            page = await connector.list_people(PersonListing(location=UNKNOWN_LOCATION))
+        assert page == ListingPage(()), f"an unknown location listed {page!r}"
 
     @batch_capabilities
     @pytest.mark.asyncio
@@ -348,7 +383,11 @@ class ConnectorContract:
                 "HTTP 404 is not a refusal of credentials"
             )
         else:
-            empty = all(r == [] for r in result) if isinstance(result, list) else result == []
+            empty = (
+                all(r == [] for r in result)
+                if isinstance(result, list)
+                else result in ([], ListingPage(()))
+            )
             assert empty, f"HTTP 404 answered {result!r}: raise UpstreamRejected or answer nothing"
 
     @capabilities
@@ -425,6 +464,8 @@ class ConnectorContract:
     def keys_or_none(self, capability: Capability) -> list[Any]:
         if capability is Capability.SEARCH_PEOPLE:
             return list(self.known.surnames)
+        if capability is Capability.LIST_PEOPLE:
+            return list(self.known.listings)
         return known_keys(capability, self.known)
 
     # -- the simulator's own faults -------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from connectors.base import Capability, Connector, PersonSearch
+from connectors.base import Capability, Connector, ListingPage, PersonListing, PersonSearch
 from connectors.config import RegionConfig
 from connectors.identifiers import (
     Identifier,
@@ -23,7 +23,8 @@ from connectors.identifiers import (
 from connectors.records import AccessLimits, SystemKind
 from connectors.testing.transport import FaultTransport
 
-BATCH_CAPABILITIES = tuple(c for c in Capability if c is not Capability.SEARCH_PEOPLE)
+ONE_QUERY_CAPABILITIES = frozenset({Capability.SEARCH_PEOPLE, Capability.LIST_PEOPLE})
+BATCH_CAPABILITIES = tuple(c for c in Capability if c not in ONE_QUERY_CAPABILITIES)
 UNHELD: Mapping[IdentifierKind, str] = {  # well-formed identifiers no one holds
     IdentifierKind.NOMS: "Z9999ZZ",
     IdentifierKind.CRN: "Z999999",
@@ -32,6 +33,8 @@ UNHELD: Mapping[IdentifierKind, str] = {  # well-formed identifiers no one holds
 }
 UNHELD_LOCAL = {SystemKind.CUSTODY: "Z9998ZZ", SystemKind.PROBATION: "Z999998"}
 UNKNOWN_SURNAME = "Zzyzxqontract"
+UNKNOWN_LOCATION = "ZZQ"  # a location (prison or probation region) no system covers
+LISTING_PAGE = 2  # people per page the listing checks ask for
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ class KnownPeople:
     (None: the multi-page check is skipped); ``unknown_local_id`` a well-formed local id no one
     holds (default: a NOMS-like or CRN-like one by the region's kind); ``limited_access`` maps
     an identifier of a person (``"X123456"``) to the exact limits the region holds on them
-    (``AccessLimits()`` for a person it does not limit; empty: the check is skipped)."""
+    (``AccessLimits()`` for a person it does not limit; empty: the check is skipped);
+    ``listings`` listings (:class:`~connectors.base.PersonListing`: a prison, a probation region
+    or a staff code) that hold at least one person, the first more than :data:`LISTING_PAGE`."""
 
     identifiers: Sequence[Identifier | str] = ()
     local_ids: Sequence[str] = ()
@@ -51,6 +56,7 @@ class KnownPeople:
     paged_surname: str | None = None
     unknown_local_id: str | None = None
     limited_access: Mapping[str, AccessLimits] = dataclasses.field(default_factory=dict)
+    listings: Sequence[PersonListing] = ()
 
     def parsed_identifiers(self) -> list[Identifier]:
         return [i if isinstance(i, Identifier) else parse_identifier(i) for i in self.identifiers]
@@ -107,11 +113,27 @@ def known_keys(capability: Capability, known: KnownPeople) -> list[Any]:
 
 
 async def call(connector: Connector, capability: Capability, keys: Sequence[Any]) -> Any:
-    """Call a capability: a batch with ``keys``, or a search by the first key as a surname."""
+    """Call a capability: a batch with ``keys``, a search by the first key as a surname, or the
+    first page of the first key's listing."""
     if capability is Capability.SEARCH_PEOPLE:
         return await connector.search_people(PersonSearch(surname=str(keys[0])))
+    if capability is Capability.LIST_PEOPLE:
+        return await connector.list_people(keys[0])
     method = getattr(connector, capability.value)
     return await method(list(keys))
+
+
+async def walk_listing(
+    connector: Connector, listing: PersonListing, max_pages: int = 10_000
+) -> list[ListingPage]:
+    """Every page of ``listing``, from its first, following the cursors the region gives."""
+    pages = [await connector.list_people(listing)]
+    while pages[-1].cursor is not None:
+        if len(pages) >= max_pages:
+            raise AssertionError(f"{listing} did not end within {max_pages} pages")
+        next_page = dataclasses.replace(listing, cursor=pages[-1].cursor)
+        pages.append(await connector.list_people(next_page))
+    return pages
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from typing import Protocol
 
-from connectors.base import PersonSearch
+from connectors.base import PersonListing, PersonSearch
 from connectors.errors import (
     ConnectorError,
     RegionUnavailable,
@@ -47,12 +47,13 @@ class CacheRecorder(Protocol):
 
 
 def canonical_argument(key: Hashable) -> str:
-    """A key as text: ``KIND:value`` for an identifier, a local id as is, a search as JSON."""
+    """A key as text: ``KIND:value`` for an identifier, a local id as is, a search or a listing
+    as JSON."""
     if isinstance(key, Identifier):
         text = str(key)
     elif isinstance(key, str):
         text = key
-    elif isinstance(key, PersonSearch):
+    elif isinstance(key, PersonSearch | PersonListing):
         fields = dataclasses.asdict(key)
         text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     else:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import cast
 
-from connectors.base import Capability, Connector, PersonSearch
+from connectors.base import Capability, Connector, PersonListing, PersonSearch
 from connectors.budget import use_budget
 from connectors.errors import ConnectorError, RegionTimeout, UpstreamInvalid
 from connectors.identifiers import Identifier
@@ -41,6 +41,8 @@ async def invoke(
     """Call the connector method behind ``operation``: one result per key, in order."""
     if operation is Capability.SEARCH_PEOPLE:
         return [await connector.search_people(cast(PersonSearch, key)) for key in keys]
+    if operation is Capability.LIST_PEOPLE:
+        return [await connector.list_people(cast(PersonListing, key)) for key in keys]
     if operation is Capability.FIND_BY_IDENTIFIERS:
         return await connector.find_by_identifiers(cast(Sequence[Identifier], keys))
     local_ids = cast(Sequence[str], keys)

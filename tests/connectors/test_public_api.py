@@ -16,6 +16,8 @@ CONTRACT = {
     "Connector",
     "Capability",
     "PersonSearch",
+    "PersonListing",
+    "ListingPage",
     "BatchResult",
     "ConnectorOptions",
     "SecretOption",

@@ -31,6 +31,7 @@ CALLS: dict[str, dict[str, Any]] = {
         ]
     },
     "SearchOffenders": {"lastName": "Smith", "dateOfBirth": date(1980, 1, 2), "maxResults": 5},
+    "ListOffenders": {"pageSize": 1},
     "GetCustodyHistory": {"offenderId": SMITH},
     "GetCustodyHistories": {"offenderId": [SMITH, UNKNOWN]},
     "GetMovements": {"offenderId": SMITH},

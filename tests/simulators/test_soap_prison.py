@@ -23,6 +23,7 @@ NS = "urn:offender-graph:prison:v1"
 SINGLE_OPERATIONS = {
     "FindOffender",
     "SearchOffenders",
+    "ListOffenders",
     "GetCustodyHistory",
     "GetMovements",
     "GetAlerts",

@@ -31,6 +31,7 @@ Slot = Element | og.ConnectorError | None  # a case, a per-key error, or none he
 Reader = Callable[[str, str, Element], T]
 KINDS = {kind.value: kind for kind in og.IdentifierKind}
 NOT_HELD = {og.Capability.CUSTODY_FOR, og.Capability.MOVEMENTS_FOR}  # a probation system
+NOT_OFFERED = {og.Capability.LIST_PEOPLE}  # CaseLink has no caseload listing
 CHARSET = "iso-8859-1"
 
 
@@ -110,7 +111,7 @@ class KssConnector(XmlHttpConnector):
 
     dialect = "kss-xml"
     kinds = frozenset({og.SystemKind.PROBATION})
-    capabilities = frozenset(og.Capability) - NOT_HELD
+    capabilities = frozenset(og.Capability) - NOT_HELD - NOT_OFFERED
     identifier_kinds = frozenset(og.IdentifierKind)
     Options = KssOptions
     options: KssOptions

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from connectors.base import PersonListing
 from connectors.identifiers import IdentifierKind, try_parse_identifier
 from connectors.records import AccessLimits
 from connectors.testing import KnownPeople, RegionUnderTest
+from connectors.testing.subject import LISTING_PAGE
 from simulators.population import generate_estate
 from simulators.runner import RunningEstate
-from simulators.stores import ProbationCase, Record, SystemStore
+from simulators.stores import ProbationCase, Record, SystemStore, located_at
 
 PEOPLE = 1500  # enough for every system to hold a surname spanning several pages of 3
 
@@ -57,7 +59,24 @@ def known_people(store: SystemStore, count: int = 3, paged: bool = True) -> Know
         surnames=sorted({r.surname for r in people}),
         paged_surname=common if paged else None,
         limited_access=limited_access(store),
+        listings=listings(store),
     )
+
+
+def listings(store: SystemStore) -> list[PersonListing]:
+    """The store's busiest location (more people than a listing page of the kit) and, for a
+    probation store, its busiest offender manager's caseload."""
+    records = list(store.records.values())
+    located = Counter(loc for loc in store.locations for r in records if located_at(r, loc))
+    location, people = located.most_common(1)[0]
+    assert people > LISTING_PAGE, f"{store.name}: no location holds more than a listing page"
+    found = [PersonListing(location=location)]
+    staff = Counter(
+        m.staff_code for r in records if isinstance(r, ProbationCase) for m in r.managers
+    )
+    if staff:
+        found.append(PersonListing(staff_code=staff.most_common(1)[0][0]))
+    return found
 
 
 def limited_access(store: SystemStore, count: int = 4) -> dict[str, AccessLimits]:
