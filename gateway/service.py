@@ -29,13 +29,12 @@ from gateway.identity import MergedPerson, conflicts_with, group_records, record
 from gateway.identity.index import IndexedPerson, PersonIndex, Sighting
 from gateway.identity.stable_ids import PersonId
 from gateway.ids import OffenderIds
-from gateway.inputs import BadInput, decode_cursor, search_query
+from gateway.inputs import BadInput
 from gateway.loaders import (
     ALERTS,
     CUSTODY,
     MANAGERS,
     MOVEMENTS,
-    SEARCH,
     SUPERVISION,
     Operation,
     RegionLoaders,
@@ -43,6 +42,7 @@ from gateway.loaders import (
 from gateway.outcomes import IDENTITY_CONFLICT, Ledger, RegionFailure, RegionOutcome, Stage
 from gateway.pipeline.call import Fetched
 from gateway.resolution import Walk, confirm, questions, walk
+from gateway.search import Offered, PeopleSearch, SearchPage, SearchRequest, index_keys
 from gateway.summary import Status, TimelineEntry
 
 log = logging.getLogger("offender_graph.service")
@@ -63,6 +63,7 @@ class Person:
     ledger: Ledger
     decision: Decision = SHOW_ALL  # what this request's principal may see of them
     located: bool = False  # confirmed through the index: only their own regions were asked
+    conflicting: tuple[PersonRecord, ...] = ()  # records claiming part of them, not merged
     _facts: dict[Capability, asyncio.Future[Facts[Any]]] = field(default_factory=dict)
 
     def allows(self, group: FieldGroup) -> bool:
@@ -87,16 +88,6 @@ class Lookup:
     """The answer to "who holds this identifier?" and the failures met finding out."""
 
     person: Person | None
-    failures: tuple[RegionFailure, ...]
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of a name search: people with their positions, and what the search missed."""
-
-    people: list[tuple[int, Person]]
-    total: int | None  # None when a searched region failed: the count would be a guess
-    has_next: bool
     failures: tuple[RegionFailure, ...]
 
 
@@ -238,6 +229,7 @@ class OffenderService:
         if len(best) != len(records):
             person._facts.clear()  # facts come from confirmed records only: asked again
         person.merged = MergedPerson(tuple(best))
+        person.conflicting = tuple(conflicts_with(best, confirmed.records))
         person.ledger.absorb(confirmed.ledger)
         return person
 
@@ -290,84 +282,25 @@ class OffenderService:
         first: int,
         after: str | None,
         asked: frozenset[FieldGroup] = frozenset(),
+        **where: Any,
     ) -> SearchPage:
-        """People whose name matches in every region (or ``region``), a page at a time, each
-        completed with their records in every region. For a principal the policy limits, every
-        match is completed and decided first: people they may not see are left out before
-        counting and paging, so totals and cursors never reveal them."""
-        query = search_query(name, date_of_birth)
-        if not 1 <= first <= self.max_page_size:
-            raise BadInput(f"first must be between 1 and {self.max_page_size}")
-        if region is not None and region not in self.directory:
-            raise BadInput(f"unknown region '{region}'; see the regions query")
-        start = decode_cursor(after) + 1 if after else 0
-        names = [region] if region else self.directory.names
-        regions = [self.directory[n] for n in names if self.directory[n].offers(SEARCH.capability)]
-        results = await asyncio.gather(
-            *(self.loaders.try_load(r.name, SEARCH, query) for r in regions)
-        )
-        records: list[PersonRecord] = []
-        failures: list[RegionFailure] = []
-        for result in results:
-            if isinstance(result, Fetched):
-                records.extend(result.value)
-            else:
-                failures.append(RegionFailure.of(result, Stage.SEARCH))
-        hits = sorted(
-            (MergedPerson(tuple(g)) for g in group_records(records)), key=lambda p: p.sort_key
-        )
-        if not self.access.unrestricted:
-            return await self._visible_page(hits, start, first, tuple(failures), asked)
-        page = hits[start : start + first]
-        completed = await asyncio.gather(*(self._complete(p) for p in page))
-        people = [(start + i, p) for i, p in _distinct(completed)]
-        for _, person in people:
-            self._audit(person, asked)
-        return SearchPage(
-            people=people,
-            total=None if failures else len(hits),
-            has_next=start + first < len(hits),
-            failures=tuple(failures),
-        )
+        """People whose name matches (typing errors too), or who are in a prison, a probation
+        region or a caseload (``where``: prison, probation_region, staff_code, status), a page
+        at a time, each completed with their records in every region (:mod:`gateway.search`).
+        For a principal the policy limits, people they may not see are left out before counting
+        and paging, so totals and cursors never reveal them."""
+        request = SearchRequest(name, date_of_birth, region, first=first, after=after, **where)
+        return await PeopleSearch(self).page(request, asked)
 
-    async def _visible_page(
-        self,
-        hits: list[MergedPerson],
-        start: int,
-        first: int,
-        failures: tuple[RegionFailure, ...],
-        asked: frozenset[FieldGroup],
-    ) -> SearchPage:
-        """A page of the people the principal may see: positions count only them."""
-        completed = [p for _, p in _distinct(await asyncio.gather(*map(self._complete, hits)))]
-        decisions = await asyncio.gather(*map(self.decide, completed))
-        visible: list[Person] = []
-        for person, decision in zip(completed, decisions, strict=True):
-            if decision.visibility is Visibility.HIDDEN:
-                self._audit(person, asked)  # resolved for the user, shown nothing: NOT_FOUND
-            else:
-                visible.append(person)
-        people = list(enumerate(visible))[start : start + first]
-        for _, person in people:
-            self._audit(person, asked)
-        return SearchPage(
-            people=people,
-            total=None if failures else len(visible),
-            has_next=start + first < len(visible),
-            failures=failures,
-        )
-
-    async def _complete(self, hit: MergedPerson) -> Person:
-        """A search hit with the records its identifiers lead to in every region."""
-        found = await walk(self.loaders, self.directory, hit.records, [])
-        first = record_key(hit.records[0])
-        group = next(g for g in group_records(found.records.values()) if first in _keys(g))
-        return await self._person(group, found)
+    async def possible_matches(self, person: Person) -> Facts[Offered]:
+        """People who may be ``person`` with no strong identifier shared: offered, never merged."""
+        return await PeopleSearch(self).possible_matches(person)
 
     async def _person(self, group: list[PersonRecord], found: Walk) -> Person:
         ledger = Ledger()
         ledger.absorb(found.ledger)
-        for record in conflicts_with(group, found.records.values()):
+        conflicting = conflicts_with(group, found.records.values())
+        for record in conflicting:
             ledger.failed(
                 RegionFailure(
                     record.region,
@@ -381,21 +314,21 @@ class OffenderService:
         stable_id = await self._remember(merged, found)
         if stable_id is not None:
             person_id = self.ids.encode_person(PersonId(stable_id))
-            return Person(merged, person_id, ledger)
+            return Person(merged, person_id, ledger, conflicting=tuple(conflicting))
         canonical = merged.canonical
         person_id = (
             self.ids.encode(canonical)
             if isinstance(canonical, Identifier)
             else self.ids.encode_record(*canonical)
         )
-        return Person(merged, person_id, ledger)
+        return Person(merged, person_id, ledger, conflicting=tuple(conflicting))
 
     async def _remember(self, merged: MergedPerson, found: Walk) -> str | None:
         """The stable id of what a walk linked, from the index (None without one, for a person
         with no strong identifier, or when the index fails)."""
         if self.index is None or not merged.identifiers:
             return None
-        sighting = Sighting(merged.records, found.settled)
+        sighting = Sighting(merged.records, found.settled, index_keys(merged.records))
         try:
             if found.ledger.failures:  # an incomplete walk never becomes a fresh entry
                 known = await self.index.locate(next(iter(merged.all_identifiers)))
@@ -473,6 +406,41 @@ class OffenderService:
         entries = summary.timeline(movements.items, supervision.items)
         return Facts(tuple(entries), _union(movements.failures, supervision.failures))
 
+    async def custody_terms(self, person: Person) -> Facts[summary.CustodyTerm]:
+        """Custody episodes stitched into terms across transfers (:func:`summary.custody_terms`)."""
+        custody, movements = await asyncio.gather(
+            self.facts(person, Capability.CUSTODY_FOR),
+            self.facts(person, Capability.MOVEMENTS_FOR),
+        )
+        terms = summary.custody_terms(custody.items, movements.items)
+        return Facts(tuple(terms), _union(custody.failures, movements.failures))
+
+    async def current_location(self, person: Person) -> Fact[summary.Location | None]:
+        """Where the person is now; None with the failures when a failed region could change it."""
+        custody, supervision = await asyncio.gather(
+            self.facts(person, Capability.CUSTODY_FOR),
+            self.facts(person, Capability.SUPERVISION_FOR),
+        )
+        failures = _union(custody.failures, supervision.failures)
+        location = summary.current_location(custody.items, supervision.items, not failures)
+        return Fact(location, failures if location is None else ())
+
+    async def recalled(self, person: Person) -> Fact[bool | None]:
+        """Whether the person is in custody on recall; None with the failures when unknown."""
+        custody = await self.facts(person, Capability.CUSTODY_FOR)
+        value = summary.recalled(custody.items, custody.complete)
+        return Fact(value, custody.failures if value is None else ())
+
+    async def unlawfully_at_large(self, person: Person) -> Fact[bool | None]:
+        """Whether the person is unlawfully at large; None with the failures when unknown."""
+        custody, movements = await asyncio.gather(
+            self.facts(person, Capability.CUSTODY_FOR),
+            self.facts(person, Capability.MOVEMENTS_FOR),
+        )
+        failures = _union(custody.failures, movements.failures)
+        value = summary.unlawfully_at_large(custody.items, movements.items, not failures)
+        return Fact(value, failures if value is None else ())
+
     async def sources(self, person: Person, kinds: Iterable[Capability]) -> list[RegionOutcome]:
         """Every configured region with its outcome for this person, once the facts of
         ``kinds`` (those the query asked for) are in."""
@@ -508,16 +476,3 @@ def _keys(group: Sequence[PersonRecord]) -> set[tuple[str, str]]:
 
 def _union(*lists: tuple[RegionFailure, ...]) -> tuple[RegionFailure, ...]:
     return tuple(dict.fromkeys(f for failures in lists for f in failures))
-
-
-def _distinct(people: Sequence[Person]) -> list[tuple[int, Person]]:
-    """Each person once, with their position: completing two search hits can reveal that they
-    are one person (linked only through a record the name search did not find)."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for index, person in enumerate(people):
-        keys = _keys(person.records)
-        if not keys & seen:
-            kept.append((index, person))
-        seen |= keys
-    return kept
