@@ -8,7 +8,7 @@ says which groups the user may see: a field of another group is null (a list emp
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +21,9 @@ from auth.policy import FieldGroup
 from connectors import records
 from connectors.base import Capability
 from connectors.identifiers import Identifier, IdentifierKind
+from gateway import summary
 from gateway.context import GatewayContext
+from gateway.identity import disagreements
 from gateway.inputs import BadInput
 from gateway.outcomes import RegionFailure
 from gateway.service import Person, Wanted
@@ -37,6 +39,10 @@ FIELD_KINDS: dict[str, tuple[Capability, ...]] = {
     "supervision": (Capability.SUPERVISION_FOR,),
     "timeline": (Capability.MOVEMENTS_FOR, Capability.SUPERVISION_FOR),
     "alerts": (Capability.ALERTS_FOR,),
+    "currentLocation": (Capability.CUSTODY_FOR, Capability.SUPERVISION_FOR),
+    "recalled": (Capability.CUSTODY_FOR,),
+    "unlawfullyAtLarge": (Capability.CUSTODY_FOR, Capability.MOVEMENTS_FOR),
+    "custodyTerms": (Capability.CUSTODY_FOR, Capability.MOVEMENTS_FOR),
 }
 
 # The field group of each Offender field (README "Roles, scopes and the policy file").
@@ -53,6 +59,14 @@ FIELD_GROUPS: dict[str, FieldGroup] = {
     "supervision": FieldGroup.SENTENCE,
     "alerts": FieldGroup.RISK,
     "offenderManager": FieldGroup.MANAGER,
+    "possibleMatches": FieldGroup.IDENTITY,
+    "gender": FieldGroup.IDENTITY,
+    "conflicts": FieldGroup.IDENTITY,
+    "disagreements": FieldGroup.IDENTITY,
+    "currentLocation": FieldGroup.LOCATION,
+    "custodyTerms": FieldGroup.LOCATION,
+    "unlawfullyAtLarge": FieldGroup.LOCATION,
+    "recalled": FieldGroup.SENTENCE,
 }
 
 
@@ -139,13 +153,7 @@ class Offender(Node):
     def identifiers(self) -> types.Identifiers | None:
         if not self._may(FieldGroup.IDENTITY):
             return None
-        ids = self.person.merged.identifiers
-        return types.Identifiers(
-            noms_number=ids.get(IdentifierKind.NOMS),
-            crn=ids.get(IdentifierKind.CRN),
-            pnc_number=ids.get(IdentifierKind.PNC),
-            cro_number=ids.get(IdentifierKind.CRO),
-        )
+        return _identifiers(self.person.merged.identifiers)
 
     @strawberry.field(
         description="The spelling most regions agree on; null without the IDENTITY field group."
@@ -201,10 +209,7 @@ class Offender(Node):
             return []
         found = await info.context.service.custody(self.person)
         _report(info, found.failures)
-        return [
-            _convert(c, types.CustodyEpisode, sentence=_convert(c.sentence, types.SentenceDates))
-            for c in found.items
-        ]
+        return [_episode(c) for c in found.items]
 
     @strawberry.field(description="Supervision episodes from every probation system, oldest first.")
     async def supervision(self, info: GatewayInfo) -> list[types.SupervisionEpisode]:
@@ -240,11 +245,103 @@ class Offender(Node):
         _report(info, found.failures)
         return [_convert(a, types.Alert) for a in found.items]
 
+    # --- what an analyst needs: disagreements, gender, where they are, custody terms, flags ---
+
+    @strawberry.field(
+        description="The gender most records give, normalised from the regions' codes (ties to "
+        "the first record in region order); UNKNOWN when none holds one; null without IDENTITY."
+    )
+    def gender(self) -> types.Gender | None:  # type: ignore[valid-type]
+        if not self._may(FieldGroup.IDENTITY):
+            return None
+        return disagreements.majority_gender(self.person.records)
+
+    @strawberry.field(
+        description="Records that share a strong identifier with this offender but contradict "
+        "another (same NOMS number, another PNC): never merged, never resolved silently; each "
+        "kind with every value and the records holding it. Each also shows as an "
+        "IDENTITY_CONFLICT error."
+    )
+    def conflicts(self) -> list[types.IdentityConflict]:
+        if not self._may(FieldGroup.IDENTITY):
+            return []
+        found = disagreements.identity_conflicts(self.person.merged, self.person.conflicting)
+        return [
+            types.IdentityConflict(
+                kind=c.kind, shared=list(c.shared), values=[_held(v) for v in c.values]
+            )
+            for c in found
+        ]
+
+    @strawberry.field(
+        description="Fields (name, dateOfBirth, gender) the merged records give different values "
+        "of, each value with the records holding it, the merged value first."
+    )
+    def disagreements(self) -> list[types.FieldDisagreement]:
+        if not self._may(FieldGroup.IDENTITY):
+            return []
+        return [
+            types.FieldDisagreement(field=d.field, values=[_held(v) for v in d.values])
+            for d in disagreements.field_disagreements(self.person.merged)
+        ]
+
+    @strawberry.field(
+        description="The prison of an open booking, else the probation region of the running "
+        "supervision, else null; null with an error when a region that could change it failed. "
+        "Null without the LOCATION field group."
+    )
+    async def current_location(self, info: GatewayInfo) -> types.CurrentLocation | None:
+        if not self._may(FieldGroup.LOCATION):
+            return None
+        fact = await info.context.service.current_location(self.person)
+        _report(info, fact.failures)
+        where = fact.value
+        if where is None:
+            return None
+        converted: types.CurrentLocation = _convert(where, types.CurrentLocation)
+        return converted
+
+    @strawberry.field(
+        description="True while the person is in custody on recall (an open booking with legal "
+        "status RECALL); null with an error when a region that could hold one failed. Null "
+        "without the SENTENCE field group."
+    )
+    async def recalled(self, info: GatewayInfo) -> bool | None:
+        if not self._may(FieldGroup.SENTENCE):
+            return None
+        fact = await info.context.service.recalled(self.person)
+        _report(info, fact.failures)
+        return fact.value
+
+    @strawberry.field(
+        description="True when an open booking's latest movement is an escape, abscond or "
+        "failure to return; null with an error when a region that could change it failed. Null "
+        "without the LOCATION field group."
+    )
+    async def unlawfully_at_large(self, info: GatewayInfo) -> bool | None:
+        if not self._may(FieldGroup.LOCATION):
+            return None
+        fact = await info.context.service.unlawfully_at_large(self.person)
+        _report(info, fact.failures)
+        return fact.value
+
+    @strawberry.field(
+        description="Custody terms, oldest first: bookings stitched across transfers between "
+        "prison systems, each with its prisons in order and how it ended."
+    )
+    async def custody_terms(self, info: GatewayInfo) -> list[types.CustodyTerm]:
+        if not self._may(FieldGroup.LOCATION):
+            return []
+        found = await info.context.service.custody_terms(self.person)
+        _report(info, found.failures)
+        return [_term(t) for t in found.items]
+
     @strawberry.field(description="Provenance: the regional records merged into this offender.")
     def records(self, info: GatewayInfo) -> list[types.SourceRecord]:
         if not self._may(FieldGroup.IDENTITY):
             return []
         directory, service = info.context.directory, info.context.service
+        merged = self.person.merged
         return [
             types.SourceRecord(
                 region=r.region,
@@ -252,6 +349,13 @@ class Offender(Node):
                 local_id=r.local_id,
                 matched_by=_matched_by(self.person, r),
                 fetched_at=_utc(service.fetched_at(self.person, r.region)),
+                name=_name(r.name),
+                aliases=[_name(a) for a in r.aliases],
+                date_of_birth=r.date_of_birth,
+                gender=disagreements.gender_of(r.gender),
+                gender_code=r.gender,
+                identifiers=_identifiers({i.kind: i.value for i in r.identifiers}),
+                disagreements=disagreements.record_disagreements(merged, r),
             )
             for r in self.person.records
         ]
@@ -277,6 +381,63 @@ class Offender(Node):
             )
             for o in outcomes
         ]
+
+    @strawberry.field(
+        description="People sharing no strong identifier with this one who may be them (similar "
+        "name, date of birth, gender), best first: offered, never merged. Two people a strong "
+        "identifier tells apart (twins with their own PNCs) are never offered. Empty without "
+        "the IDENTITY field group."
+    )
+    async def possible_matches(self, info: GatewayInfo) -> list[types.PossibleMatch]:
+        if not self._may(FieldGroup.IDENTITY):
+            return []
+        found = await info.context.service.possible_matches(self.person)
+        _report(info, found.failures)
+        nodes = [
+            child
+            for s in info.selected_fields[0].selections
+            if isinstance(s, SelectedField) and s.name == "offender"
+            for child in s.selections
+        ]
+        return [
+            types.PossibleMatch(
+                score=m.score, reasons=list(m.reasons), offender=shaped(m.person, nodes)
+            )
+            for m in found.items
+        ]
+
+
+def _identifiers(ids: Mapping[IdentifierKind, str]) -> types.Identifiers:
+    return types.Identifiers(
+        noms_number=ids.get(IdentifierKind.NOMS),
+        crn=ids.get(IdentifierKind.CRN),
+        pnc_number=ids.get(IdentifierKind.PNC),
+        cro_number=ids.get(IdentifierKind.CRO),
+    )
+
+
+def _held(value: disagreements.HeldValue) -> types.HeldValue:
+    records = [types.RecordRef(region=r, local_id=i) for r, i in value.records]
+    return types.HeldValue(value=value.value, merged=value.merged, records=records)
+
+
+def _term(term: summary.CustodyTerm) -> types.CustodyTerm:
+    return types.CustodyTerm(
+        start_date=term.start,
+        end_date=term.end,
+        recall=term.recall,
+        ending=term.ending,
+        followed_by_recall=term.followed_by_recall,
+        prisons=list(term.prisons),
+        episodes=[_episode(c) for c in term.episodes],
+    )
+
+
+def _episode(episode: records.CustodyEpisode) -> types.CustodyEpisode:
+    converted: types.CustodyEpisode = _convert(
+        episode, types.CustodyEpisode, sentence=_convert(episode.sentence, types.SentenceDates)
+    )
+    return converted
 
 
 def _utc(epoch: float | None) -> datetime | None:

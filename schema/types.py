@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
@@ -14,6 +14,7 @@ from connectors import records
 from connectors.base import Capability as DomainCapability
 from connectors.identifiers import IdentifierKind as DomainIdentifierKind
 from gateway import directory, health, outcomes, summary
+from gateway.identity import disagreements, name_match
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -118,6 +119,16 @@ IdentifierKind = described(
         "CRN": "Probation case reference number, e.g. X123456.",
         "PNC": "Police National Computer number, YYYY/NNNNNNNC.",
         "CRO": "Criminal Records Office number, NNNNNN/YYC.",
+    },
+)
+Gender = described(
+    disagreements.Gender,
+    description="A person's gender, whatever code a region writes (M, MALE, F, FEMALE...).",
+    values={
+        "MALE": "Male (M, MALE).",
+        "FEMALE": "Female (F, FEMALE).",
+        "OTHER": "A code that is neither male nor female nor a not-known code.",
+        "UNKNOWN": "No value, or a not-known code (U, NK, NS...).",
     },
 )
 Capability = described(
@@ -301,6 +312,24 @@ class SourceRecord:
     fetched_at: datetime | None = strawberry.field(
         description="When the region gave the record used (a cached answer keeps its time)."
     )
+    name: PersonName = strawberry.field(description="The name as this record spells it.")
+    aliases: list[PersonName] = strawberry.field(description="This record's other names.")
+    date_of_birth: date | None = strawberry.field(
+        description="This record's date of birth; null when it holds none."
+    )
+    gender: Gender = strawberry.field(  # type: ignore[valid-type]
+        description="This record's gender, normalised (UNKNOWN when it holds none)."
+    )
+    gender_code: str | None = strawberry.field(
+        description="This record's gender as the region writes it, e.g. M or FEMALE."
+    )
+    identifiers: Identifiers = strawberry.field(
+        description="The strong identifiers this record itself holds."
+    )
+    disagreements: list[str] = strawberry.field(
+        description="The fields (name, dateOfBirth, gender) in which this record holds a value "
+        "other than the offender's merged one; a field it holds no value of never disagrees."
+    )
 
 
 @strawberry.type(description="How one region did for one person in this request.")
@@ -338,3 +367,145 @@ class Region:
         description="What it can be asked."
     )
     last_error: str | None = strawberry.field(description="The last error it gave, if any.")
+
+
+# --- disagreements, custody terms and where a person is now --------------------------------
+
+TermEnding = described(
+    summary.TermEnding,
+    name="CustodyTermEnding",
+    description="How a custody term ended.",
+    values={
+        "IN_CUSTODY": "It has not: a booking of the term is still open.",
+        "RELEASED": "The person was released.",
+        "ENDED": "Its last booking closed without a recorded release.",
+    },
+)
+LocationKind = described(
+    summary.LocationKind,
+    description="What kind of place a person is in now.",
+    values={
+        "PRISON": "A prison, under an open booking.",
+        "PROBATION": "In the community, supervised in a probation region.",
+    },
+)
+
+
+@strawberry.type(description="A regional record, named by where it is held.")
+class RecordRef:
+    region: str = strawberry.field(description="The system (region name) holding the record.")
+    local_id: str = strawberry.field(description="The record's own id in that system.")
+
+
+@strawberry.type(description="One value records disagree on, and the records that hold it.")
+class HeldValue:
+    value: str = strawberry.field(
+        description="The value: a name spelled out, an ISO date, a gender or an identifier."
+    )
+    merged: bool = strawberry.field(description="True for the value the offender is shown with.")
+    records: list[RecordRef] = strawberry.field(description="The records holding this value.")
+
+
+@strawberry.type(
+    description="Records that share a strong identifier with this offender yet hold another "
+    "value of one identifier kind (same NOMS number, another PNC). They were not merged: each "
+    "value is listed with the records holding it, the offender's own first."
+)
+class IdentityConflict:
+    kind: IdentifierKind = strawberry.field(  # type: ignore[valid-type]
+        description="The identifier kind whose values disagree."
+    )
+    shared: list[IdentifierKind] = strawberry.field(  # type: ignore[valid-type]
+        description="The kinds the conflicting records share with the offender."
+    )
+    values: list[HeldValue] = strawberry.field(description="Every value, with its records.")
+
+
+@strawberry.type(
+    description="A field the merged records give different values of; the merged value (the "
+    "majority, ties to the first record in region order) first."
+)
+class FieldDisagreement:
+    field: str = strawberry.field(description="The field: name, dateOfBirth or gender.")
+    values: list[HeldValue] = strawberry.field(description="Every value, with its records.")
+
+
+@strawberry.type(description="Where a person is now.")
+class CurrentLocation:
+    kind: LocationKind = strawberry.field(  # type: ignore[valid-type]
+        description="In a prison, or supervised in the community."
+    )
+    region: str = strawberry.field(description="The system (region name) that says so.")
+    prison_id: str | None = strawberry.field(description="PRISON: establishment code.")
+    prison_name: str | None = strawberry.field(description="PRISON: establishment name.")
+    probation_region: str | None = strawberry.field(
+        description="PROBATION: the probation region code, e.g. N07."
+    )
+
+
+@strawberry.type(
+    description="One continuous stay in custody: bookings stitched across transfers between "
+    "prison systems (a booking closed by a transfer out and one opened by the admission it led "
+    "to, the same or the next day)."
+)
+class CustodyTerm:
+    start_date: date = strawberry.field(description="When the term began.")
+    end_date: date | None = strawberry.field(description="When it ended; null while in custody.")
+    recall: bool = strawberry.field(description="True when the term is a recall to custody.")
+    ending: TermEnding = strawberry.field(  # type: ignore[valid-type]
+        description="How the term ended, if it has."
+    )
+    followed_by_recall: bool = strawberry.field(
+        description="True when the person was released and the next term is a recall."
+    )
+    prisons: list[str] = strawberry.field(
+        description="Establishment codes the term passed through, in order."
+    )
+    episodes: list[CustodyEpisode] = strawberry.field(
+        description="The bookings of the term, oldest first."
+    )
+
+
+if TYPE_CHECKING:
+    from schema.offender import Offender
+
+MatchKind = described(
+    name_match.MatchKind,
+    name="MatchKind",
+    description="How a person matched a name search, best first (the order of the results).",
+    values={
+        "EXACT": "The primary name, spelt the same (case, accents and hyphens aside); a "
+        "forename may be a prefix or an initial.",
+        "ALIAS": "An alias or another region's spelling, spelt the same.",
+        "PHONETIC": "Sounds the same (Metaphone), or one part of a double-barrelled name.",
+        "FUZZY": "One typing error, forename and surname transposed, or a near date of birth.",
+    },
+)
+
+
+@strawberry.type(description="Why a person matched a name search.")
+class NameMatch:
+    kind: MatchKind = strawberry.field(description="How it matched.")  # type: ignore[valid-type]
+    matched_name: PersonName = strawberry.field(description="The name of theirs that matched.")
+    score: float = strawberry.field(
+        description="0..1, how close within the kind (Jaro-Winkler, weighted by field)."
+    )
+    reasons: list[str] = strawberry.field(
+        description="One line a field: what the query met, and how (EXACT, PREFIX, PART, "
+        "PHONETIC, TYPO, SWAPPED)."
+    )
+
+
+@strawberry.type(
+    description="Someone who may be the same person, sharing no strong identifier: offered for "
+    "an analyst to judge, never merged (see docs/matching.md)."
+)
+class PossibleMatch:
+    score: float = strawberry.field(description="0..1; offered from 0.85.")
+    reasons: list[str] = strawberry.field(
+        description="One line a feature (surname, forename, date of birth, gender, middle "
+        "names): its level, the two values and what it added to the score."
+    )
+    offender: Annotated[Offender, strawberry.lazy("schema.offender")] = strawberry.field(
+        description="The candidate, with their records in every region."
+    )
