@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Capability, Connector
+from connectors.base import Capability, Connector, ListingPage, PersonListing
 from connectors.config import RegionConfig
 from connectors.errors import ConnectorError
 from connectors.identifiers import Identifier, IdentifierKind
@@ -27,6 +27,8 @@ from connectors.records import PersonRecord
 from connectors.testing.records import matches_surname, person_problems, result_problems
 from connectors.testing.subject import (
     BATCH_CAPABILITIES,
+    LISTING_PAGE,
+    UNKNOWN_LOCATION,
     UNKNOWN_SURNAME,
     KnownPeople,
     call,
@@ -135,6 +137,8 @@ async def check_live(
             report.checks.append(await _find(connector, recorder, known, report))
         if Capability.SEARCH_PEOPLE in dialect.capabilities:
             report.checks.append(await _search(connector, recorder, known, report))
+        if Capability.LIST_PEOPLE in dialect.capabilities:
+            report.checks.append(await _listing(connector, recorder, report))
         local_ids = list(dict.fromkeys(p.local_id for p in report.people))[:MAX_LOCAL_IDS]
         for capability in BATCH_CAPABILITIES[1:]:
             if capability in dialect.capabilities:
@@ -229,6 +233,35 @@ async def _search(
             if len({r.local_id for r in found}) != len(found):
                 raise _Failed(f"a person came back twice searching {surname!r}")
         check.detail = f"{len(report.people)} people found by {', '.join(known.surnames)}"
+
+    return await _guarded(check, run)
+
+
+async def _listing(connector: Connector, recorder: FaultTransport, report: LiveReport) -> Check:
+    """The first two small pages of everyone the region lists (no person twice, each record
+    within the contract), and an unknown location listing no one."""
+    check = Check(str(Capability.LIST_PEOPLE))
+    timed = _Timed(check, recorder)
+
+    async def run() -> None:
+        unknown = await timed(
+            lambda: connector.list_people(PersonListing(location=UNKNOWN_LOCATION))
+        )
+        if unknown != ListingPage(()):
+            raise _Failed(f"an unknown location ({UNKNOWN_LOCATION}) listed people")
+        listing = PersonListing(limit=LISTING_PAGE)
+        pages = [await timed(lambda: connector.list_people(listing))]
+        if pages[0].cursor is not None:
+            after = PersonListing(cursor=pages[0].cursor, limit=LISTING_PAGE)
+            pages.append(await timed(lambda: connector.list_people(after)))
+        records = [r for page in pages for r in page.records]
+        if any(len(page.records) > LISTING_PAGE for page in pages):
+            raise _Failed(f"a page held more than the {LISTING_PAGE} people asked")
+        if len({r.local_id for r in records}) != len(records):
+            raise _Failed("a person came back twice across pages")
+        for record in records:
+            report.mapping_failures += person_problems(record, connector.region)
+        check.detail = f"{len(records)} people on the first {len(pages)} page(s)"
 
     return await _guarded(check, run)
 

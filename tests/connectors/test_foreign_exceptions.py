@@ -21,7 +21,7 @@ import zeep.exceptions
 from lxml import etree
 
 from connectors import session, soap_mapping
-from connectors.base import Capability, Connector, PersonSearch
+from connectors.base import Capability, Connector, PersonListing, PersonSearch
 from connectors.config import AuthConfig
 from connectors.errors import (
     ConnectorError,
@@ -151,6 +151,7 @@ NOMS = Identifier(IdentifierKind.NOMS, "A1234AA")
 ARGS: dict[Capability, object] = {
     Capability.FIND_BY_IDENTIFIERS: [NOMS, Identifier(IdentifierKind.CRO, "29906/12J")],
     Capability.SEARCH_PEOPLE: PersonSearch("Smith"),
+    Capability.LIST_PEOPLE: PersonListing(location="MDI"),
 }
 
 
