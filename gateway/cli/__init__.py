@@ -1,7 +1,7 @@
 """The offender-graph command. Each command group registers itself from its own module:
 ``estate`` (demo, simulate), ``serving`` (serve), ``admin`` (config check, cache invalidate),
 ``contract`` (schema export, schema diff), ``connector`` (check-connector), ``audit`` and
-``auth`` (token), ``index`` (stats, forget)."""
+``auth`` (token), ``index`` (stats, build, forget)."""
 
 from __future__ import annotations
 
