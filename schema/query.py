@@ -8,7 +8,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
+from gateway.identity.name_match import NameMatch
 from gateway.inputs import BadInput, encode_cursor
+from gateway.search import MAX_FILTERED, MAX_LISTED, match_reasons
 from schema import types
 from schema.offender import (
     GatewayInfo,
@@ -43,20 +45,42 @@ class PageInfo:
     )
 
 
-@strawberry.type(description="One person on a page, with their cursor.")
+@strawberry.type(description="One person on a page, with their cursor and why they are on it.")
 class OffenderEdge:
     cursor: str = strawberry.field(description="Opaque position of this edge, for `after`.")
     node: Offender = strawberry.field(description="The person.")
+    match: types.NameMatch | None = strawberry.field(
+        description="Why the person matched the name; null for a listing (no name), or for a "
+        "person only a region's own search matched."
+    )
 
 
-@strawberry.type(description="One page of offenders, in name order.")
+def _match(found: NameMatch | None) -> types.NameMatch | None:
+    if found is None:
+        return None
+    name = found.name
+    return types.NameMatch(
+        kind=found.kind,
+        matched_name=types.PersonName(
+            forename=name.forename, middle_names=name.middle_names, surname=name.surname
+        ),
+        score=found.score,
+        reasons=match_reasons(found),
+    )
+
+
+@strawberry.type(
+    description="One page of offenders: a name search best match first (EXACT, ALIAS, "
+    "PHONETIC, FUZZY, each in name order), a listing in name order."
+)
 class OffenderConnection:
     edges: list[OffenderEdge] = strawberry.field(description="The people on this page.")
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
     total_count: int | None = strawberry.field(
-        description="People the name search matched across the regions asked; null when a "
-        "searched region failed, since the count would be a guess (completing a page can reveal "
-        "two of them to be one person, shown once)."
+        description="People the search or listing matched across the regions asked; null when "
+        "a searched region failed, or a status filter met a person whose status is UNKNOWN, "
+        "since the count would be a guess (completing a page can reveal two of them to be one "
+        "person, shown once)."
     )
 
 
@@ -100,25 +124,54 @@ class Query:
         return await lookup_offender(info, parsed)
 
     @strawberry.field(
-        description="People whose name (or an alias) matches, across every region or one. "
-        "`name` is a surname, or a forename (prefix) and a surname. Each person is completed "
-        "with their records in every region."
+        description="People whose name (or an alias) matches, typing errors and sound-alikes "
+        "too, best match first, each edge saying why; or, without a name, the people of a "
+        "prison, a probation region or an offender manager's caseload, in name order (a listing "
+        f"walks at most {MAX_LISTED} records a region: past that it is refused with "
+        "BAD_USER_INPUT, narrow it). Give a name, prison, probationRegion or staffCode. Each "
+        "person is completed with their records in every region. With `status`, every match "
+        f"(at most {MAX_FILTERED}) is completed before paging."
     )
     async def offenders(
         self,
         info: GatewayInfo,
         name: Annotated[
-            str,
+            str | None,
             strawberry.argument(
                 description="A surname, or a forename (or its first letters) and a surname."
             ),
-        ],
+        ] = None,
         date_of_birth: Annotated[
             date | None, strawberry.argument(description="Only people born on this day.")
         ] = None,
         region: Annotated[
             str | None,
-            strawberry.argument(description="Only this region (a name from `regions`)."),
+            strawberry.argument(
+                description="Only this system (a name from `regions`; a probation region code "
+                "goes in `probationRegion`)."
+            ),
+        ] = None,
+        prison: Annotated[
+            str | None,
+            strawberry.argument(
+                description="List the people held in this prison now (an establishment code, "
+                "e.g. MDI); an unknown prison lists nobody."
+            ),
+        ] = None,
+        probation_region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="List the people supervised or managed in this probation region "
+                "(a code, e.g. N03)."
+            ),
+        ] = None,
+        staff_code: Annotated[
+            str | None,
+            strawberry.argument(description="List an offender manager's caseload."),
+        ] = None,
+        status: Annotated[
+            types.OffenderStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only people of this status now."),
         ] = None,
         first: Annotated[
             int, strawberry.argument(description="Page size, 1 to the gateway's maximum.")
@@ -131,7 +184,16 @@ class Query:
         nodes = _children(_children(info.selected_fields[0].selections, "edges"), "node")
         try:
             page = await info.context.service.search(
-                name, date_of_birth, region, first, after, selected_groups(nodes)
+                name,
+                date_of_birth,
+                region,
+                first,
+                after,
+                selected_groups(nodes),
+                prison=prison,
+                probation_region=probation_region,
+                staff_code=staff_code,
+                status=status,
             )
         except BadInput as exc:
             raise bad_input(exc) from None
@@ -139,7 +201,12 @@ class Query:
         info.context.report(page.failures, path)
         info.context.report(page.failures, (*path, "totalCount"))
         edges = [
-            OffenderEdge(cursor=encode_cursor(i), node=shaped(p, nodes)) for i, p in page.people
+            OffenderEdge(
+                cursor=encode_cursor(h.position),
+                node=shaped(h.person, nodes),
+                match=_match(h.match),
+            )
+            for h in page.hits
         ]
         return OffenderConnection(
             edges=edges,
