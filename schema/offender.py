@@ -315,8 +315,8 @@ class Offender(Node):
 
     @strawberry.field(
         description="True when an open booking's latest movement is an escape, abscond or "
-        "failure to return; null with an error when a region that could change it failed. Null "
-        "without the LOCATION field group."
+        "failure to return (the simulated estate records none yet); null with an error when a "
+        "region that could change it failed. Null without the LOCATION field group."
     )
     async def unlawfully_at_large(self, info: GatewayInfo) -> bool | None:
         if not self._may(FieldGroup.LOCATION):

@@ -5,13 +5,23 @@ conflicts and disagreements, gender, where a person is now, recall and custody t
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from datetime import date
 from typing import Any
 
+import graphql
+import pytest
+
+from auth.policy import Decision, FieldGroup, Visibility
 from connectors.base import Capability
 from connectors.errors import RegionUnavailable
 from connectors.identifiers import Identifier, IdentifierKind
 from connectors.records import Movement, PersonName, PersonRecord, SystemKind
+from gateway.identity import MergedPerson
+from gateway.outcomes import Ledger
+from gateway.service import Person
+from schema.offender import FIELD_GROUPS, Offender
+from schema.sdl import export_sdl
 from tests.gateway.inprocess import FakeRegion, Gateway, booking, licence
 
 NOMS = Identifier(IdentifierKind.NOMS, "A1234BC")
@@ -291,3 +301,45 @@ async def test_terms_and_flags_from_failed_custody_report_their_failures() -> No
     assert offender["recalled"] is True  # custody answered: movements are not needed
     # without movements a release is not known: the term ended, how is not said
     assert [t["ending"] for t in offender["custodyTerms"]] == ["ENDED", "IN_CUSTODY"]
+
+
+NEW_FIELDS = {
+    "gender": "IDENTITY",
+    "conflicts": "IDENTITY",
+    "disagreements": "IDENTITY",
+    "currentLocation": "LOCATION",
+    "custodyTerms": "LOCATION",
+    "unlawfullyAtLarge": "LOCATION",
+    "recalled": "SENTENCE",
+}
+
+
+def test_every_offender_field_but_id_and_restricted_has_a_group_and_the_new_ones_theirs() -> None:
+    offender = graphql.build_schema(export_sdl()).type_map["Offender"]
+    assert isinstance(offender, graphql.GraphQLObjectType)
+    assert set(offender.fields) - {"id", "restricted"} == set(FIELD_GROUPS)
+    assert {n: FIELD_GROUPS[n].value for n in NEW_FIELDS} == NEW_FIELDS
+
+
+@pytest.mark.parametrize("name", sorted(NEW_FIELDS))
+async def test_a_new_field_is_empty_and_unfetched_without_its_group(name: str) -> None:
+    group = FieldGroup(NEW_FIELDS[name])
+    decision = Decision(Visibility.SHOWN, frozenset(FieldGroup) - {group})
+    merged = MergedPerson((record("prison", "P1", NOMS), record("probation-a", "A1", NOMS, CRN)))
+    person = Person(merged, "id", Ledger(), decision=decision)
+    offender = Offender(person=person, kinds=frozenset())
+    [field] = [
+        f for f in offender.__strawberry_definition__.fields if _camel(f.python_name) == name
+    ]
+    resolver = field.base_resolver
+    assert resolver is not None
+    arguments = {"info": None} if "info" in resolver.signature.parameters else {}
+    value = resolver.wrapped_func(offender, **arguments)  # info None: a fetch would fail
+    if inspect.isawaitable(value):
+        value = await value
+    assert value in (None, [])
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
