@@ -1,11 +1,13 @@
 """A recalled person end to end: found in the simulated estate's truth, queried through GraphQL,
-and compared field by field with what the simulators' stores hold.
+and compared field by field with what the simulators' stores hold (and, the same way, one held on
+recall now).
 
 The life the analyst asks about: custody in one prison group, licence, recall to custody in
 another prison group, licence again in another probation system. The default estate holds such
 lives (the test says so if it ever does not); one supervised now is preferred, so status,
 location and manager are not all empty. A second person, held on recall now, covers ``recalled``
-and a prison location.
+and a prison location. The simulators write no escapes yet: ``unlawfullyAtLarge`` is False
+for both, as :func:`at_large` reads the stores.
 """
 
 from __future__ import annotations
@@ -255,12 +257,23 @@ def true_manager(estate: Estate, person: TruePerson) -> dict[str, Any] | None:
     }
 
 
+def at_large(estate: Estate, person: TruePerson) -> bool:
+    """Escaped: the simulators' last movement of a record with an open booking is an ESCAPE."""
+    return any(
+        record.movements[-1].movement_type == "ESCAPE"
+        for _, record in estate.records_of(person.person_id)
+        if isinstance(record, PrisonerRecord)
+        and record.movements
+        and any(b.active for b in record.bookings)
+    )
+
+
 def truth(estate: Estate, person: TruePerson) -> dict[str, Any]:
     held = [b for _, b in bookings(estate, person) if b.active]
     return {
         "status": true_status(estate, person),
         "recalled": any(b.legal_status == "RECALL" for b in held),
-        "unlawfullyAtLarge": False,  # the simulators never write an escape or abscond
+        "unlawfullyAtLarge": at_large(estate, person),
         "currentLocation": true_location(estate, person),
         "offenderManager": true_manager(estate, person),
         "timeline": true_timeline(estate, person),
@@ -277,7 +290,10 @@ def _iso(value: date | None) -> str | None:
 
 @pytest.fixture(scope="module")
 def people(estate: Estate) -> Iterator[dict[str, TruePerson]]:
-    yield {"recalled life": recalled_life(estate), "held on recall": held_on_recall(estate)}
+    yield {
+        "recalled life": recalled_life(estate),
+        "held on recall": held_on_recall(estate),
+    }
 
 
 @pytest.mark.parametrize("which", ["recalled life", "held on recall"])
