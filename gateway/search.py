@@ -26,14 +26,15 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from auth.policy import FieldGroup, Visibility
 from connectors.base import Capability, ListingPage, PersonListing, PersonSearch
+from connectors.errors import ConnectorError
 from connectors.records import PersonRecord, SystemKind
 from gateway.facts import Facts
-from gateway.identity import MergedPerson, RecordKey, group_records, record_key
+from gateway.identity import MergedPerson, RecordKey, conflicts_with, group_records, record_key
 from gateway.identity.index import IndexedRecord
 from gateway.identity.name_match import KIND_ORDER, NameMatch, NameQuery, match, rank
 from gateway.identity.names import search_keys
@@ -42,7 +43,7 @@ from gateway.inputs import BadInput, decode_cursor, search_query
 from gateway.loaders import LIST, SEARCH
 from gateway.outcomes import RegionFailure, Stage
 from gateway.pipeline.call import Fetched
-from gateway.resolution import walk
+from gateway.resolution import confirm, questions, walk
 from gateway.summary import Status
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ class PeopleSearch:
         self.service = service
         self.directory = service.directory
         self.loaders = service.loaders
+        self._answers: dict[str, Fetched[Any]] = {}  # each region's answer that brought records
 
     # --- one page ---------------------------------------------------------------------------
 
@@ -291,7 +293,19 @@ class PeopleSearch:
 
     async def complete(self, candidate: Candidate) -> Person | None:
         """The candidate with the records its identifiers lead to in every region; None when
-        every record of it came from the index and no region holds them any more."""
+        every record of it came from the index and no region holds them any more. A person the
+        index knows freshly is confirmed in one round instead of walked (:meth:`_located`)."""
+        person = await self._located(candidate) or await self._walked(candidate)
+        if person is not None:  # the regions whose answers brought their records answered
+            for region in {r.region for r in candidate.merged.records} - {
+                region for region, _ in candidate.pointers
+            }:
+                if region in self._answers:
+                    person.ledger.answered(region, self._answers[region])
+        return person
+
+    async def _walked(self, candidate: Candidate) -> Person | None:
+        """The candidate walked from its records (and its index records' identifiers)."""
         merged = candidate.merged
         live = [r for r in merged.records if record_key(r) not in candidate.pointers]
         pointed = {
@@ -305,6 +319,51 @@ class PeopleSearch:
         best = max(groups, key=lambda g: len(_keys(g) & wanted))
         return await self.service._person(best, found)
 
+    async def _located(self, candidate: Candidate) -> Person | None:
+        """A hit whose person the index knows freshly, completed as a lookup through the index
+        is: their other records are each asked once, by an identifier, all in one round (the
+        records the search brought are not asked again). None (walk instead) when the index
+        does not know them all, the entry is stale, or the regions disagree with it."""
+        service = self.service
+        identifiers = sorted(candidate.merged.all_identifiers, key=str)
+        if service.index is None or not identifiers:
+            return None
+        indexed = await service._indexed(identifiers[0])
+        if indexed is None or not indexed.fresh(datetime.now(UTC), service.index_ttl):
+            return None
+        held = {r.key: r.record for r in indexed.records}
+        wanted = _keys(candidate.merged.records)
+        live = {
+            record_key(r): r
+            for r in candidate.merged.records
+            if record_key(r) not in candidate.pointers
+        }
+        if not wanted <= held.keys() or any(
+            set(r.identifiers) != set(held[k].identifiers) for k, r in live.items()
+        ):
+            return None
+        others = [r for k, r in held.items() if k not in live]
+        asked = questions(self.directory, others, None)
+        if asked is None:
+            return None
+        confirmed = await confirm(self.loaders, others, asked)
+        for key in confirmed.missing:
+            await service._forget(*key)
+        records = [*live.values(), *confirmed.records]
+        if not confirmed.holds or not records:
+            return None
+        groups = group_records(records)
+        best = max(groups, key=lambda g: len(_keys(g) & wanted))
+        if not wanted <= _keys(best):
+            return None
+        person = service._indexed_person(MergedPerson(tuple(best)), indexed.id)
+        person.conflicting = tuple(conflicts_with(best, records))
+        person.ledger.absorb(confirmed.ledger)
+        if not service.access.unrestricted:
+            for kind in service._deciding_kinds():
+                service._prefetch(person, kind)
+        return person
+
     # --- candidates -------------------------------------------------------------------------
 
     async def _named(
@@ -317,13 +376,7 @@ class PeopleSearch:
         wanted = name_query(query)
         regions = self._regions(request.region, SEARCH.capability)
         results = await asyncio.gather(*(self.loaders.try_load(r, SEARCH, query) for r in regions))
-        records: list[PersonRecord] = []
-        failures: list[RegionFailure] = []
-        for result in results:
-            if isinstance(result, Fetched):
-                records.extend(result.value)
-            else:
-                failures.append(RegionFailure.of(result, Stage.SEARCH))
+        records, failures = self._searched(regions, results)
         keys = search_keys(wanted.surname) | (
             search_keys(wanted.forename) if wanted.forename else set()
         )
@@ -343,6 +396,21 @@ class PeopleSearch:
             if id(p) not in matched and not _keys(p.records) <= pointed
         ]
         return candidates, tuple(failures)
+
+    def _searched(
+        self, regions: Sequence[str], results: Sequence[Fetched[list[PersonRecord]] | Exception]
+    ) -> tuple[list[PersonRecord], list[RegionFailure]]:
+        """The records the regions' searches answered (each answer kept, for the ledgers of the
+        people completed from them), and the regions that failed."""
+        records: list[PersonRecord] = []
+        failures: list[RegionFailure] = []
+        for region, result in zip(regions, results, strict=True):
+            if isinstance(result, Fetched):
+                records.extend(result.value)
+                self._answers.setdefault(region, result)
+            elif isinstance(result, ConnectorError):
+                failures.append(RegionFailure.of(result, Stage.SEARCH))
+        return records, failures
 
     async def _indexed(self, keys: Iterable[str]) -> list[IndexedRecord]:
         """The index's records under ``keys``; an index that fails costs only its candidates."""
@@ -403,6 +471,7 @@ class PeopleSearch:
                 return records, RegionFailure.of(result, Stage.SEARCH)
             page: ListingPage = result.value
             records.extend(page.records)
+            self._answers.setdefault(region, result)
             if len(records) > MAX_LISTED:
                 raise BadInput(
                     f"region '{region}' lists more than {MAX_LISTED} people here: narrow the "
@@ -425,13 +494,7 @@ class PeopleSearch:
             asyncio.gather(*(self.loaders.try_load(r, SEARCH, query) for r in regions)),
             self._indexed(blocking_keys(profile(person.merged))),
         )
-        records: list[PersonRecord] = []
-        failures: list[RegionFailure] = []
-        for result in results:
-            if isinstance(result, Fetched):
-                records.extend(result.value)
-            else:
-                failures.append(RegionFailure.of(result, Stage.SEARCH))
+        records, failures = self._searched(regions, results)
         pointers = _unfound(indexed, records, None)
         pointed = frozenset(record_key(r) for r in pointers)
         groups = [g for g in group_records([*records, *pointers]) if not _keys(g) & own]
