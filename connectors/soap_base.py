@@ -39,7 +39,6 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import zeep
 from zeep.helpers import serialize_object
-from zeep.loader import parse_xml
 from zeep.proxy import AsyncServiceProxy
 from zeep.wsdl.bindings.soap import Soap12Binding
 
@@ -51,7 +50,7 @@ from connectors.errors import ConfigurationError, ConnectorError, RegionUnavaila
 from connectors.options import ConnectorOptions, SecretOption
 from connectors.payload import PayloadError
 from connectors.session import HttpSession
-from connectors.soap_reader import ReplyReader, compile_reader
+from connectors.soap_reader import ReplyReader, compile_reader, parse_reply
 from connectors.soap_reply import ReplyCheck, check_reply, soap_boundary
 from connectors.soap_transport import fetch_documents, load_client
 
@@ -234,7 +233,7 @@ class SoapConnector(Connector):
     def _read(self, reader: ReplyReader, operation: Any, content: bytes) -> tuple[Any] | None:
         """A successful reply read by ``reader`` (in a 1-tuple), or None for zeep to read: a
         Fault, or an envelope that is not the binding's."""
-        envelope = parse_xml(content, self._client.transport, settings=SETTINGS)  # type: ignore[arg-type]  # bytes, as zeep passes
+        envelope = parse_reply(content)  # as zeep's parse_xml with SETTINGS, fed in pieces
         namespace = self._binding.nsmap["soap-env"]
         if envelope.tag != f"{{{namespace}}}Envelope":
             return None

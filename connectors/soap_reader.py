@@ -23,7 +23,7 @@ from zeep.xsd.types.complex import ComplexType
 
 from connectors.payload import PayloadError
 
-__all__ = ["ReplyReader", "compile_reader"]
+__all__ = ["ReplyReader", "compile_reader", "parse_reply"]
 
 BOOLEANS = frozenset({"true", "false", "1", "0"})
 
@@ -108,3 +108,30 @@ def _field(element: Any, depth: int = 0) -> Field | None:
             return None
         children[child.tag] = child
     return Field(str(element.name), element.qname.text, many, children=children)
+
+
+FEED_BYTES = 32 * 1024  # lxml holds the GIL while it parses: a large reply is fed in pieces
+
+
+def parse_reply(content: bytes, *, forbid_dtd: bool = True, huge_tree: bool = False) -> Any:
+    """The root of a reply, parsed as zeep's ``parse_xml`` parses it (comments dropped, entities
+    unresolved, no network, a DTD or an entity refused) but fed to lxml a piece at a time, so a
+    worker thread parsing a large reply lets the event loop run between pieces."""
+    from zeep.exceptions import DTDForbidden, EntitiesForbidden, XMLSyntaxError
+
+    parser = etree.XMLParser(
+        remove_comments=True, resolve_entities=False, no_network=True, huge_tree=huge_tree
+    )
+    try:
+        for start in range(0, len(content), FEED_BYTES):
+            parser.feed(content[start : start + FEED_BYTES])
+        root = parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise XMLSyntaxError(f"Invalid XML content received ({exc.msg})", content=content) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype and forbid_dtd:
+        raise DTDForbidden(docinfo.doctype, docinfo.system_url, docinfo.public_id)
+    for dtd in (docinfo.internalDTD, docinfo.externalDTD):
+        for entity in dtd.iterentities() if dtd is not None else ():
+            raise EntitiesForbidden(entity.name, entity.content)
+    return root

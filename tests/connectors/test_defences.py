@@ -283,8 +283,13 @@ async def test_a_large_reply_does_not_block_the_event_loop(
         inline, blocked = await longest_pause_while(connector.search_people(PersonSearch("S")))
         assert to_thread_calls == []
         monkeypatch.setattr(soap_base, "PARSE_INLINE_BYTES", 64 * 1024)
-        threaded, pause = await longest_pause_while(connector.search_people(PersonSearch("S")))
-        assert to_thread_calls == ["process"]
+        # The least of three tries: a busy machine can pause any process once, a blocked loop
+        # pauses every time.
+        tries = [await longest_pause_while(connector.search_people(PersonSearch("S")))]
+        tries += [await longest_pause_while(connector.search_people(PersonSearch("S")))]
+        tries += [await longest_pause_while(connector.search_people(PersonSearch("S")))]
+        threaded, pause = min(tries, key=lambda t: t[1])
+        assert to_thread_calls == ["process"] * 3
     finally:
         await connector.aclose()
     assert isinstance(threaded, list) and len(threaded) == 6000 and threaded == inline
