@@ -281,7 +281,10 @@ class PeopleSearch:
         self, people: list[tuple[Candidate, Person]], wanted: Status
     ) -> tuple[list[tuple[Candidate, Person]], list[RegionFailure]]:
         """Those of status ``wanted``, and the failures that left anyone's status unknown (a
-        person whose status is UNKNOWN is not shown as of another)."""
+        person whose status is UNKNOWN is not shown as of another). Only people whose status
+        the principal may see (the SENTENCE field group) are filtered in: a filter never
+        tells what a field would not."""
+        people = [(c, p) for c, p in people if p.allows(FieldGroup.SENTENCE)]
         statuses = await asyncio.gather(*(self.service.status(p) for _, p in people))
         kept, failures = [], []
         for pair, status in zip(people, statuses, strict=True):

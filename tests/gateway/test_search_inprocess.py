@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from auth.principal import Principal
 from gateway import search
 from tests.gateway.inprocess import Gateway
 from tests.gateway.test_service import NOMS, estate
@@ -99,3 +100,17 @@ async def test_a_status_filter_over_too_many_matches_is_refused(
     [error] = errors
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "narrow the search" in error["message"]
+
+
+async def test_a_status_filter_never_tells_what_the_status_field_would_not() -> None:
+    gateway = Gateway(list(estate()))
+    searcher = Principal("analyst", "app", roles=frozenset({"ROLE_GLOBAL_SEARCH"}))  # no SENTENCE
+    for status, expected in (("ON_LICENCE", 0), (None, 1)):
+        result = await gateway.schema.execute(
+            PAGE,
+            variable_values={"name": "Smith", "status": status},
+            context_value=gateway.runtime.context(searcher),
+        )
+        assert result.errors is None
+        assert result.data is not None
+        assert result.data["offenders"]["totalCount"] == expected
