@@ -43,12 +43,21 @@ async def test_none_lost_through_graphql_reads_during_an_outage(
                     found += response.json()["data"]["offender"] is not None
                     await asyncio.sleep(0.05)
 
+            async def watch() -> bool:
+                """Whether a spill file appears while the burst lasts (replay deletes it)."""
+                while not burst.done():
+                    if any(spill.glob("spill-*.jsonl")):
+                        return True
+                    await asyncio.sleep(0.02)
+                return False
+
             began = time.monotonic()
             burst = asyncio.gather(*(reader() for _ in range(READERS)))
+            watching = asyncio.create_task(watch())
             await asyncio.sleep(0.5)
             await asyncio.to_thread(refuse_connections, database, 3.0)
-            spilled = sorted(spill.glob("spill-*.jsonl"))
             await burst
+            spilled = await watching
             took = time.monotonic() - began
         await settle(lambda: rows(database)[0] >= found, within=60)
         stored = rows(database)
