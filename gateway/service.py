@@ -311,7 +311,7 @@ class OffenderService:
                 )
             )
         merged = MergedPerson(tuple(group))
-        stable_id = await self._remember(merged, found)
+        stable_id = await self._remember(merged, found, conflicted=bool(conflicting))
         if stable_id is not None:
             person_id = self.ids.encode_person(PersonId(stable_id))
             return Person(merged, person_id, ledger, conflicting=tuple(conflicting))
@@ -323,14 +323,18 @@ class OffenderService:
         )
         return Person(merged, person_id, ledger, conflicting=tuple(conflicting))
 
-    async def _remember(self, merged: MergedPerson, found: Walk) -> str | None:
+    async def _remember(
+        self, merged: MergedPerson, found: Walk, *, conflicted: bool = False
+    ) -> str | None:
         """The stable id of what a walk linked, from the index (None without one, for a person
-        with no strong identifier, or when the index fails)."""
+        with no strong identifier, or when the index fails). A walk that met a conflicting
+        record is not remembered as fresh: confirming the entry would ask only the person's own
+        records, and the conflict (``Offender.conflicts``) would go unseen."""
         if self.index is None or not merged.identifiers:
             return None
         sighting = Sighting(merged.records, found.settled, index_keys(merged.records))
         try:
-            if found.ledger.failures:  # an incomplete walk never becomes a fresh entry
+            if found.ledger.failures or conflicted:  # an incomplete walk: never a fresh entry
                 known = await self.index.locate(next(iter(merged.all_identifiers)))
                 return known.id if known else None
             return await self.index.remember(sighting, datetime.now(UTC))

@@ -190,6 +190,19 @@ async def test_a_conflicting_record_is_listed_with_each_value_and_its_holders() 
     assert ["offender"] in [e["path"] for e in errors]
 
 
+async def test_a_conflict_is_seen_on_every_lookup_not_hidden_by_the_person_index() -> None:
+    prison, probation_a, probation_b = regions(
+        [record("prison", "P1", NOMS)], [record("probation-a", "A1", NOMS, CRN)]
+    )
+    probation_b.records = [record("probation-b", "B1", NOMS, OTHER_CRN)]
+    gateway = Gateway([prison, probation_a, probation_b])  # with its person index
+    query = "query($id: String!) { offender(identifier: $id) { conflicts { kind } } }"
+    for _ in range(3):
+        data, errors = await gateway.execute(query, id=NOMS.value)
+        assert data["offender"]["conflicts"] == [{"kind": "CRN"}]
+        assert "IDENTITY_CONFLICT" in {e["extensions"]["code"] for e in errors}
+
+
 def recall_estate() -> tuple[FakeRegion, FakeRegion, FakeRegion]:
     """Released 2021-01-01 on licence, recalled 2021-06-01 to HMI, held now."""
     released, recall = date(2021, 1, 1), date(2021, 6, 1)
