@@ -127,11 +127,12 @@ def parse_reply(content: bytes, *, forbid_dtd: bool = True, huge_tree: bool = Fa
             parser.feed(content[start : start + FEED_BYTES])
         root = parser.close()
     except etree.XMLSyntaxError as exc:
-        raise XMLSyntaxError(f"Invalid XML content received ({exc.msg})", content=content) from None
-    docinfo = root.getroottree().docinfo
+        message = f"Invalid XML content received ({exc.msg})"
+        raise XMLSyntaxError(message, content=content) from None  # type: ignore[no-untyped-call]
+    docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack doctype, system_url, entities
     if docinfo.doctype and forbid_dtd:
-        raise DTDForbidden(docinfo.doctype, docinfo.system_url, docinfo.public_id)
+        raise DTDForbidden(docinfo.doctype, docinfo.system_url, docinfo.public_id)  # type: ignore[no-untyped-call]
     for dtd in (docinfo.internalDTD, docinfo.externalDTD):
         for entity in dtd.iterentities() if dtd is not None else ():
-            raise EntitiesForbidden(entity.name, entity.content)
+            raise EntitiesForbidden(entity.name, entity.content)  # type: ignore[no-untyped-call]
     return root
