@@ -113,6 +113,9 @@ class Connector:
     kinds: ClassVar[frozenset[SystemKind]] = frozenset(SystemKind)
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     identifier_kinds: ClassVar[frozenset[IdentifierKind]] = frozenset()
+    find_includes: ClassVar[frozenset[Capability]] = frozenset()
+    """Fact kinds a find reply may carry with each record (``PersonRecord.included``): a warm
+    lookup waits for the find instead of asking for them beside it."""
     Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     max_batch: ClassVar[int | None] = None
     options: ConnectorOptions

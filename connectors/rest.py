@@ -57,6 +57,7 @@ class RestProbationConnector(Connector):
     identifier_kinds: ClassVar[frozenset[IdentifierKind]] = frozenset(
         {IdentifierKind.CRN, IdentifierKind.NOMS, IdentifierKind.PNC, IdentifierKind.CRO}
     )
+    find_includes: ClassVar[frozenset[Capability]] = frozenset({Capability.MANAGERS_FOR})
 
     def __init__(
         self, config: RegionConfig, *, transport: httpx.AsyncBaseTransport | None = None

@@ -27,6 +27,7 @@ class RegionInfo:
     dialect: str
     capabilities: frozenset[Capability]
     identifier_kinds: frozenset[IdentifierKind]
+    find_includes: frozenset[Capability] = frozenset()  # facts a find reply may carry
 
     def offers(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -50,6 +51,7 @@ class RegionDirectory:
                 dialect=c.dialect,
                 capabilities=c.capabilities,
                 identifier_kinds=c.identifier_kinds,
+                find_includes=c.find_includes,
             )
             for name, c in connectors.items()
         }

@@ -216,7 +216,8 @@ class OffenderService:
             return None
         person = self._indexed_person(MergedPerson(records), indexed.id)
         for kind in kinds if self.access.unrestricted else self._deciding_kinds():
-            self._prefetch(person, kind)  # loaded in the same tick as the confirmations
+            if not self._comes_with_find(records, kind):  # else primed by the confirmation
+                self._prefetch(person, kind)  # loaded in the same tick as the confirmations
         confirmed = await confirm(self.loaders, records, asked)
         for key in confirmed.missing:
             await self._forget(*key)
@@ -243,6 +244,14 @@ class OffenderService:
         scopes = self.access.scopes
         needed = {Scope.CASELOAD: Capability.CUSTODY_FOR, Scope.REGIONS: Capability.SUPERVISION_FOR}
         return [kind for scope, kind in needed.items() if scope in scopes]
+
+    def _comes_with_find(self, records: Sequence[PersonRecord], kind: Capability) -> bool:
+        """Whether every region holding facts of ``kind`` for these records may send them with
+        its find reply (the confirmation then primes them: asking beside it would ask twice)."""
+        holding = [
+            self.directory[r.region] for r in records if self.directory[r.region].offers(kind)
+        ]
+        return bool(holding) and all(kind in region.find_includes for region in holding)
 
     def _prefetch(self, person: Person, capability: Capability) -> None:
         if capability not in person._facts:

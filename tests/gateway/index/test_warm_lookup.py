@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from connectors.base import Capability
 from connectors.errors import RegionUnavailable
 from connectors.identifiers import Identifier, IdentifierKind
-from connectors.records import PersonRecord, SystemKind
+from connectors.records import IncludedFacts, PersonRecord, SystemKind
 from gateway.identity.index import Sighting
 from tests.gateway.inprocess import FakeRegion, Gateway, booking, licence, manager, person
 
@@ -242,3 +243,39 @@ async def test_a_link_found_later_merges_two_people_and_the_retired_id_answers_t
         data, errors = await gateway.execute("query($id: ID!) { node(id: $id) { id } }", id=text)
         assert errors == [] and data["node"]["id"] == older
         assert (await lookup(gateway, text))["id"] == older
+
+
+async def test_facts_a_find_reply_carries_are_not_asked_beside_it() -> None:
+    """A region whose find replies carry the offender managers (``find_includes``): the warm
+    lookup's confirmation primes them, so the managers are not asked in the same round too."""
+    rounds = Rounds()
+    prison, probation_a, probation_b = estate(rounds)
+    allocated = manager("probation-a", "A1", "COM001", date(2026, 5, 1))
+    [record] = probation_a.records
+    probation_a.records = [replace(record, included=IncludedFacts(managers=(allocated,)))]
+    probation_a.find_includes = frozenset({C.MANAGERS_FOR})  # type: ignore[misc]
+    gateway = Gateway([prison, probation_a, probation_b])
+    query = "query($id: String!) { offender(identifier: $id) { id offenderManager { staffCode } } }"
+    cold, errors = await gateway.execute(query, id=NOMS.value)
+    assert errors == [] and cold["offender"]["offenderManager"] == {"staffCode": "COM001"}
+    forget_calls(prison, probation_a, probation_b)
+    rounds.depths.clear()
+    warm, errors = await gateway.execute(query, id=NOMS.value)
+    assert errors == [] and warm == cold
+    assert probation_a.calls == [(C.FIND_BY_IDENTIFIERS, (NOMS,))]  # no MANAGERS_FOR beside it
+    assert rounds.count() == 1
+
+
+async def test_facts_a_find_reply_may_not_carry_are_asked_in_the_same_round() -> None:
+    rounds = Rounds()
+    regions = estate(rounds)
+    _, probation_a, _ = regions
+    gateway = Gateway(list(regions))
+    query = "query($id: String!) { offender(identifier: $id) { offenderManager { staffCode } } }"
+    await gateway.execute(query, id=NOMS.value)
+    forget_calls(*regions)
+    rounds.depths.clear()
+    warm, errors = await gateway.execute(query, id=NOMS.value)
+    assert errors == [] and warm["offender"]["offenderManager"] == {"staffCode": "COM001"}
+    assert sorted(c for c, _ in probation_a.calls) == [C.FIND_BY_IDENTIFIERS, C.MANAGERS_FOR]
+    assert rounds.count() == 1
