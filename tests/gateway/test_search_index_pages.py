@@ -33,7 +33,7 @@ query($name: String!, $sources: Boolean!) {
 @pytest.fixture(scope="module")
 def fresh_gql(running_estate: RunningEstate) -> Iterator[GraphQLCall]:
     """A gateway of its own, with a person index that starts empty."""
-    group, url = serve_gateway(running_estate, request_deadline=8.0)
+    group, url = serve_gateway(running_estate, region_timeout=5.0, request_deadline=15.0)
     yield graphql_caller(url)
     group.stop()
 
