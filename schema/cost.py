@@ -11,6 +11,13 @@ With ``R`` configured regions:
   the page is completed in every region, then asked for the kinds under ``edges { node }``.
   ``N`` is the literal or the variable's value (0 when outside ``1..max_page_size``: the service
   refuses it before asking any region), or the argument's default.
+- ``possibleMatches`` on a person costs ``R`` (every region's search by the person's surname)
+  plus, for each of the at most ``MAX_POSSIBLE`` people offered, ``R`` (completing them) and the
+  cost of its ``offender`` selection (its kinds, and its own ``possibleMatches``).
+- A listing (``offenders`` with ``prison``, ``probationRegion`` or ``staffCode``) costs
+  ``R x MAX_LISTED / LISTING_PAGE`` for its pages instead of ``R`` for a search; ``status``
+  counts as the kinds status needs for each person on the page (completing the candidates it
+  filters, at most ``MAX_FILTERED``, is bounded when it runs).
 - Every other field is free. Fragments, named and inline, are followed; root fields add up per
   response key (aliases), as the executor runs them; directives are ignored (the worst case).
 
@@ -50,9 +57,12 @@ from graphql import (
 from graphql.language.visitor import SKIP, VisitorAction
 
 from connectors.base import Capability
+from gateway.search import LISTING_PAGE, MAX_LISTED, MAX_POSSIBLE
 from schema.offender import FIELD_KINDS
 
 DEFAULT_PAGE_SIZE = 20  # the default of offenders(first:)
+LISTING_ARGUMENTS = frozenset({"prison", "probationRegion", "staffCode"})
+STATUS_KINDS = FIELD_KINDS["status"]
 
 
 def too_costly(cost: int, max_cost: int, operation: OperationDefinitionNode) -> GraphQLError:
@@ -130,13 +140,15 @@ class Weigher:
         for fields in self.by_response_key(node.selection_set).values():
             field = fields[0].name.value
             if field == "offender":
-                fixed += self.regions * (1 + len(self.kinds(fields)))
+                fixed += self.regions + self.person(fields)
             elif field == "offenders":
                 nodes = self.children(self.children(fields, "edges"), "node")
-                fixed += self.regions
-                pages.append(
-                    (self.regions * (1 + len(self.kinds(nodes))), self.page_size(fields[0]))
-                )
+                arguments = {a.name.value for f in fields for a in f.arguments or ()}
+                listing = bool(arguments & LISTING_ARGUMENTS)
+                fixed += self.regions * (MAX_LISTED // LISTING_PAGE if listing else 1)
+                extra = STATUS_KINDS if "status" in arguments else ()
+                each = self.regions + self.person(nodes, extra)
+                pages.append((each, self.page_size(fields[0])))
         return CostPlan(node, self.max_page_size, fixed, tuple(pages))
 
     def page_size(self, field: FieldNode) -> PageSize:
@@ -152,6 +164,15 @@ class Weigher:
                     return PageSize(bounded(int(value.value), self.max_page_size))
                 return PageSize(self.max_page_size)
         return PageSize(DEFAULT_PAGE_SIZE)
+
+    def person(self, fields: list[FieldNode], extra: Iterable[Capability] = ()) -> int:
+        """What one found person costs beyond finding them: ``R`` per fact kind asked (and
+        ``extra``), and their ``possibleMatches``."""
+        cost = self.regions * len(self.kinds(fields) | set(extra))
+        for matches in self.children(fields, "possibleMatches"):
+            offered = self.children([matches], "offender")
+            cost += self.regions + MAX_POSSIBLE * (self.regions + self.person(offered))
+        return cost
 
     def kinds(self, fields: Iterable[FieldNode]) -> set[Capability]:
         """The fact kinds the selections of ``fields`` (Offender fields) ask for."""

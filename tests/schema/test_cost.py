@@ -274,3 +274,41 @@ async def test_a_fragment_bomb_is_validated_in_linear_time() -> None:
     assert time.monotonic() - started < 2.0
     assert [e["extensions"]["code"] for e in errors] == ["QUERY_TOO_COSTLY"]
     assert errors[0]["message"] == f"{2**40 - 1} aliases found. Allowed: 30"
+
+
+async def test_possible_matches_cost_a_search_and_each_offered_person() -> None:
+    """R for the surname search, then for each of the 10 offered: R to complete them and R per
+    kind their own selection asks (here status: 2 kinds)."""
+    plain = await cost_of("{ " + offender("name { surname }") + " }")
+    matched = await cost_of("{ " + offender("possibleMatches { score offender { status } }") + " }")
+    assert plain == REGIONS
+    assert matched == REGIONS + REGIONS + 10 * (REGIONS + 2 * REGIONS)
+    nested = await cost_of(
+        "{ " + offender("possibleMatches { offender { possibleMatches { score } } }") + " }"
+    )
+    assert nested == REGIONS + REGIONS + 10 * (REGIONS + REGIONS + 10 * REGIONS)
+
+
+@pytest.mark.parametrize("listing", ['prison: "MDI"', 'probationRegion: "N03"', 'staffCode: "X"'])
+async def test_a_listing_costs_its_pages_in_every_region(listing: str) -> None:
+    page = "first: 5) { edges { node { id } } } }"
+    search = await cost_of('{ offenders(name: "Smith", ' + page)
+    listed = await cost_of("{ offenders(" + listing + ", " + page)
+    assert search == REGIONS + 5 * REGIONS
+    assert listed == 10 * REGIONS + 5 * REGIONS  # 2000 records a region at most, 200 a page
+
+
+async def test_a_status_filter_costs_the_kinds_status_needs_for_each_person() -> None:
+    page = "first: 5) { edges { node { id } } } }"
+    filtered = await cost_of('{ offenders(name: "Smith", status: ON_LICENCE, ' + page)
+    shared = await cost_of(
+        '{ offenders(name: "Smith", status: ON_LICENCE, first: 5) '
+        "{ edges { node { status custody { prisonId } } } } }"
+    )
+    more = await cost_of(
+        '{ offenders(name: "Smith", status: ON_LICENCE, first: 5) '
+        "{ edges { node { alerts { code } } } } }"
+    )
+    assert filtered == REGIONS + 5 * (REGIONS + 2 * REGIONS)
+    assert shared == filtered  # status's own kinds (custody, supervision) counted once
+    assert more == REGIONS + 5 * (REGIONS + 3 * REGIONS)
