@@ -156,6 +156,10 @@ def test_a_fault_at_the_details_stage(
     faults, codes = FAULTS[fault_name]
     person = person_for(estate, system, "details", fault_name)
     warm, _ = post(degraded, OFFENDER, id=person.noms)  # the finds are now cached
+    for _ in range(2):  # set-up, not the test: a busy machine can miss the 0.5 s region timeout
+        if "errors" not in warm:
+            break
+        warm, _ = post(degraded, OFFENDER, id=person.noms)
     assert "errors" not in warm
     fault(system, faults)
     body, elapsed = post(degraded, OFFENDER, id=person.noms)
