@@ -112,7 +112,7 @@ class MergedPerson:
         best = max(counts.values())
         return next(r.name for r in self.records if counts[r.name] == best)
 
-    @property
+    @cached_property
     def aliases(self) -> list[PersonName]:
         """Every other spelling and alias any region holds, without repeats."""
         seen = {_name_key(self.name)}
@@ -124,12 +124,12 @@ class MergedPerson:
                     found.append(name)
         return found
 
-    @property
+    @cached_property
     def date_of_birth(self) -> date | None:
         dates = Counter(r.date_of_birth for r in self.records if r.date_of_birth)
         return dates.most_common(1)[0][0] if dates else None
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple[str, str, str, str]:
         dob = self.date_of_birth.isoformat() if self.date_of_birth else ""
         canonical = self.canonical
