@@ -5,7 +5,10 @@ all regions at once, each page one call through the pipeline (the region's break
 concurrency limit apply; each page gets the request deadline). The records of every region are
 then grouped by strong links (:func:`gateway.identity.group_records`), so a person spanning
 regions is one group, and each group with a strong identifier is remembered as one person, filed
-under its records' search keys (:func:`gateway.search.index_keys`).
+under its records' search keys (:func:`gateway.search.index_keys`). A group that shares a strong
+identifier with another group (records claiming one person but contradicting each other: same
+NOMS number, another PNC) is not remembered: a warm lookup asks only the person's own records, so
+it could miss the conflict, which a full walk reports (``Offender.conflicts``).
 
 A region whose walk failed part-way keeps the records it listed, but is not *settled*: the index
 keeps what it held of that region's records for the people seen (as after a walk with a region
@@ -25,6 +28,7 @@ from datetime import UTC, datetime
 from connectors.base import Capability, ListingPage, PersonListing
 from connectors.budget import PageBudget
 from connectors.errors import ConnectorError
+from connectors.identifiers import Identifier
 from connectors.records import PersonRecord
 from gateway.identity import group_records
 from gateway.identity.index import PersonIndex, Sighting
@@ -57,6 +61,7 @@ class SeedReport:
     people: int
     records: int
     unindexed: int  # records with no strong identifier: no person to index them under
+    conflicted: int  # records of groups sharing an identifier with another group: walked instead
     seconds: float
 
 
@@ -103,7 +108,9 @@ async def seed_index(
     )
     records = [record for found, _ in walks for record in found]
     settled = frozenset(listed.region for _, listed in walks if listed.settled)
-    groups = [group for group in group_records(records) if _identified(group)]
+    identified = [group for group in group_records(records) if _identified(group)]
+    clashing = _conflicted(identified)
+    groups = [g for n, g in enumerate(identified) if n not in clashing]
     sightings = [Sighting(tuple(group), settled, index_keys(group)) for group in groups]
     now = datetime.now(UTC)
     for start in range(0, len(sightings), REMEMBERED_AT_ONCE):
@@ -112,9 +119,19 @@ async def seed_index(
         regions=tuple(listed for _, listed in walks),
         people=len(sightings),
         records=sum(len(group) for group in groups),
-        unindexed=len(records) - sum(len(group) for group in groups),
+        unindexed=len(records) - sum(len(group) for group in identified),
+        conflicted=sum(len(identified[n]) for n in clashing),
         seconds=time.perf_counter() - began,
     )
+
+
+def _conflicted(groups: Sequence[Sequence[PersonRecord]]) -> set[int]:
+    """The positions of groups holding a strong identifier another group holds too."""
+    holders: dict[Identifier, set[int]] = {}
+    for n, group in enumerate(groups):
+        for identifier in {i for record in group for i in record.identifiers}:
+            holders.setdefault(identifier, set()).add(n)
+    return {n for held in holders.values() if len(held) > 1 for n in held}
 
 
 def _identified(group: Sequence[PersonRecord]) -> bool:

@@ -67,7 +67,8 @@ def build(args: argparse.Namespace) -> None:
         print(f"  {listed.region:<{max(len(r.region) for r in report.regions)}}  {done}")
     print(
         f"remembered {report.people} people ({report.records} records; {report.unindexed} "
-        f"without a strong identifier not indexed) in {report.seconds:.1f} s"
+        f"without a strong identifier and {report.conflicted} in conflicting groups not "
+        f"indexed) in {report.seconds:.1f} s"
     )
     if not report.regions:
         sys.exit("no region can list its people (capability list_people)")

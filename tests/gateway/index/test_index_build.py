@@ -11,6 +11,7 @@ import pytest
 
 from connectors.identifiers import Identifier, IdentifierKind
 from gateway.cli import main
+from gateway.identity import group_records
 from gateway.identity.index.sqlite_store import SqlitePersonIndex
 from simulators.runner import RunningEstate
 from simulators.truth import Estate
@@ -33,6 +34,30 @@ async def indexed_records(database: Path, noms: str) -> tuple[str, set[tuple[str
     try:
         person = await index.locate(Identifier(IdentifierKind.NOMS, noms))
         return (person.id, {r.key for r in person.records}) if person else None
+    finally:
+        await index.aclose()
+
+
+def conflicting_identifiers(estate: Estate) -> list[Identifier]:
+    """Every strong identifier of the groups of records (as their connectors map them) that
+    share one with another group: records strong links keep apart, as they contradict each
+    other on another identifier. (A shared identifier alone is ambiguous in the index anyway;
+    the group's other identifiers would lead a warm lookup past the conflict.)"""
+    groups = group_records(estate.person_records())
+    holders: dict[Identifier, set[int]] = {}
+    for n, group in enumerate(groups):
+        for record in group:
+            for identifier in record.identifiers:
+                holders.setdefault(identifier, set()).add(n)
+    clashing = {n for held in holders.values() if len(held) > 1 for n in held}
+    return sorted({i for n in clashing for r in groups[n] for i in r.identifiers}, key=str)
+
+
+async def located(database: Path, identifier: Identifier) -> str | None:
+    index = SqlitePersonIndex(database)
+    try:
+        person = await index.locate(identifier)
+        return person.id if person else None
     finally:
         await index.aclose()
 
@@ -65,6 +90,10 @@ def test_build_indexes_every_linked_person_with_their_records(
         truth = {(system, r.local_id) for system, r in estate.records_of(person.person_id)}
         assert found[1] == truth, person
         first[person.person_id] = found[0]
+    clashing = conflicting_identifiers(estate)
+    assert clashing, "the estate's dirt holds records claiming one person and contradicting"
+    for identifier in clashing:  # left to the full walk, which reports the conflict
+        assert asyncio.run(located(database, identifier)) is None, identifier
     out = built(tmp_path, running_estate, capsys)  # again: the same people, the same ids
     for person in people:
         again = asyncio.run(indexed_records(database, person.noms))
