@@ -31,8 +31,11 @@ class Example:
 
     query: str
     search: bool = False
+    fixed: tuple[tuple[str, str], ...] = ()  # variables that do not depend on the person
 
     def variables(self, person: ExamplePerson) -> dict[str, str | None]:
+        if self.fixed:
+            return dict(self.fixed)
         if self.search:
             return {"name": person.name, "dateOfBirth": person.date_of_birth}
         return {"identifier": person.identifier}
@@ -150,6 +153,70 @@ query Sources($identifier: String!) {
 }
 """
 
+MATCHES_QUERY = """# Possible matches: people who may be this one though
+# no strong identifier links them (typing errors, a
+# swapped date, transposed names). Scored with the
+# reasons, never merged. Conflicts: records sharing an
+# identifier with this person but contradicting another.
+query PossibleMatches($identifier: String!) {
+  offender(identifier: $identifier) {
+    name { forename surname }
+    dateOfBirth gender
+    possibleMatches {
+      score reasons
+      offender {
+        id name { forename surname } dateOfBirth
+        identifiers { nomsNumber crn pncNumber }
+        records { region localId }
+      }
+    }
+    conflicts { kind values { value records { region localId } } }
+  }
+}
+"""
+
+PROVENANCE_QUERY = """# Which region holds which spelling: each record's own
+# name, date of birth, gender and identifiers, and the
+# fields where it disagrees with the merged answer;
+# where the person is now and their custody terms.
+query Provenance($identifier: String!) {
+  offender(identifier: $identifier) {
+    name { forename surname } dateOfBirth gender
+    status recalled unlawfullyAtLarge
+    currentLocation { kind region prisonId prisonName probationRegion }
+    records {
+      region localId fetchedAt
+      name { forename surname } dateOfBirth gender
+      identifiers { nomsNumber crn pncNumber croNumber }
+      disagreements
+    }
+    disagreements { field values { value merged records { region localId } } }
+    custodyTerms { startDate endDate recall ending followedByRecall prisons }
+  }
+}
+"""
+
+PRISON_QUERY = """# The people held in a prison now (or probationRegion:
+# "N03", or staffCode: an offender manager's caseload;
+# add status: ON_LICENCE to filter). Name order,
+# stable cursors.
+query Prison($prison: String!) {
+  offenders(prison: $prison, first: 50) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id
+        name { forename surname }
+        identifiers { nomsNumber }
+        currentLocation { prisonId prisonName }
+        status
+      }
+    }
+  }
+}
+"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example(EXAMPLE_QUERY),
     Example(SEARCH_QUERY, search=True),
@@ -157,8 +224,9 @@ EXAMPLES: tuple[Example, ...] = (
     Example(ALERTS_QUERY),
     Example(CUSTODY_QUERY),
     Example(SOURCES_QUERY),
-    # Caseload (an officer's people) and possible matches (records that may be this person)
-    # get their tabs here once the schema has those fields.
+    Example(MATCHES_QUERY),
+    Example(PROVENANCE_QUERY),
+    Example(PRISON_QUERY, fixed=(("prison", "MDI"),)),
 )
 
 

@@ -32,17 +32,19 @@ def test_every_example_is_valid_against_the_schema(example: Any) -> None:
 def test_the_examples_cover_what_analysts_ask_first() -> None:
     fields = [set(re.findall(r"\b(\w+)\s*[{(]", e.query)) for e in EXAMPLES]
     wanted = ["timeline", "alerts", "custody", "supervision", "records", "sources"]
+    wanted += ["possibleMatches", "conflicts", "disagreements", "custodyTerms", "currentLocation"]
     for field in ["offender", "offenders", *wanted]:
         assert any(field in f for f in fields), field
     names = [re.search(r"query (\w+)", e.query).group(1) for e in EXAMPLES]  # type: ignore[union-attr]
-    assert len(set(names)) == len(names) == 6  # distinct tab titles
+    assert len(set(names)) == len(names) == 9  # distinct tab titles
 
 
 def test_each_tab_asks_about_the_example_person() -> None:
     variables = [json.loads(tab["variables"]) for tab in example_tabs(PERSON)]
     assert variables[0] == {"identifier": "A3396NB"}
     assert variables[1] == {"name": "Aaron Watkins", "dateOfBirth": "1971-03-04"}
-    assert all(v == {"identifier": "A3396NB"} for v in variables[2:])
+    assert all(v == {"identifier": "A3396NB"} for v in variables[2:-1])
+    assert variables[-1] == {"prison": "MDI"}  # a listing: the same for every person
 
 
 def test_the_page_opens_with_every_tab_and_cannot_be_broken_out_of() -> None:
