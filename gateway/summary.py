@@ -299,10 +299,8 @@ def recalled(custody: Iterable[CustodyEpisode], complete: bool) -> bool | None:
     return False if complete else None
 
 
-# Movement types that leave a person unlawfully at large. The simulated estate does not produce
-# them yet (no escapes, absconds or failures to return): there the flag is always False. Writing
-# a few into simulators/lives.py from a generator of their own keeps every other record as it is
-# but changes the estate's pinned fingerprint (tests/simulators/test_plugins.py).
+# Movement types that leave a person unlawfully at large (the simulated estate writes ESCAPED:
+# simulators/lives.py, LifeWriter.escape).
 UAL_MOVEMENTS = frozenset(
     {"ESCAPE", "ESCAPED", "ABSCONDED", "UNLAWFULLY_AT_LARGE", "UAL", "FAILED_TO_RETURN"}
 )

@@ -181,6 +181,9 @@ class TimelineEventType(Enum):
     RELEASED_TO_HOSPITAL = strawberry.enum_value(
         "RELEASED_TO_HOSPITAL", description="Moved from custody to hospital."
     )
+    ESCAPED = strawberry.enum_value(
+        "ESCAPED", description="Escaped or absconded from custody: unlawfully at large."
+    )
     SUPERVISION_STARTED = strawberry.enum_value(
         "SUPERVISION_STARTED", description="A period of supervision began."
     )

@@ -40,6 +40,7 @@ class EstateBuilder:
     """Generates one person's life into the stores, with its own counters for local ids."""
 
     def __init__(self, seed: int, systems: Sequence[SystemSpec] = SYSTEMS) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.systems = tuple(systems)
         self.specs = {s.name: s for s in self.systems}

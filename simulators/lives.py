@@ -7,6 +7,7 @@ another probation system). Whatever is still going on at ``SIM_TODAY`` is active
 
 from __future__ import annotations
 
+import random
 import string
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from simulators.stores import Booking, ManagerRow, MovementRow, ProbationCase, S
 from simulators.truth import SIM_TODAY, TruePerson
 
 EARLIEST = date(2012, 1, 1)
+ESCAPE_RATE = 0.03  # of people serving a sentence now: escaped (unlawfully at large) since
 
 
 class LifeWriter:
@@ -106,6 +108,7 @@ class LifeWriter:
         if release is None:
             booking.in_out = "TRN" if rng.random() < 0.02 else "IN"
             self.in_custody_at = prison
+            self.escape(system, booking, max([start, *moves]), legal)
             return None, None
         self.move(system, release, "RELEASED", prison, "OUT")
         booking.end, booking.active, booking.in_out, booking.release = (
@@ -115,6 +118,17 @@ class LifeWriter:
             release,
         )
         return release, sentence_end
+
+    def escape(self, system: str, booking: Booking, since: date, legal: str) -> None:
+        """Perhaps (:data:`ESCAPE_RATE`) an escape from the open ``booking`` after ``since``: the
+        person is unlawfully at large, the booking still open and OUT. Drawn from the person's
+        own stream, so no other record of the estate changes."""
+        escapes = random.Random(f"escape-{self.b.seed}-{self.person.person_id}")
+        if legal == "REMAND" or escapes.random() >= ESCAPE_RATE or (SIM_TODAY - since).days < 3:
+            return
+        escaped = since + timedelta(days=escapes.randint(1, (SIM_TODAY - since).days - 1))
+        self.move(system, escaped, "ESCAPED", booking.prison_id, "UAL")
+        booking.in_out = "OUT"
 
     def admit(
         self, system: str, prison: str, on: date, legal: str, came_from: str, sed: date | None
@@ -242,4 +256,4 @@ class LifeWriter:
 
 
 def _place(code: str) -> str:
-    return PRISONS.get(code, code.capitalize())
+    return "unlawfully at large" if code == "UAL" else PRISONS.get(code, code.capitalize())

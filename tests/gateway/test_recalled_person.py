@@ -6,8 +6,8 @@ The life the analyst asks about: custody in one prison group, licence, recall to
 another prison group, licence again in another probation system. The default estate holds such
 lives (the test says so if it ever does not); one supervised now is preferred, so status,
 location and manager are not all empty. A second person, held on recall now, covers ``recalled``
-and a prison location. The simulators write no escapes yet: ``unlawfullyAtLarge`` is False
-for both, as :func:`at_large` reads the stores.
+and a prison location; a third, who escaped from an open booking (``simulators.lives.escape``),
+covers ``unlawfullyAtLarge``, which :func:`at_large` reads from the stores.
 """
 
 from __future__ import annotations
@@ -107,6 +107,12 @@ def held_on_recall(estate: Estate) -> TruePerson:
         and any(b.active and b.legal_status == "RECALL" for _, b in bookings(estate, p))
     ]
     assert people, "the default estate holds nobody in custody on recall"
+    return people[0]
+
+
+def escaped(estate: Estate) -> TruePerson:
+    people = [p for p in estate.people.values() if clean(estate, p) and at_large(estate, p)]
+    assert people, "the default estate holds nobody unlawfully at large"
     return people[0]
 
 
@@ -258,9 +264,9 @@ def true_manager(estate: Estate, person: TruePerson) -> dict[str, Any] | None:
 
 
 def at_large(estate: Estate, person: TruePerson) -> bool:
-    """Escaped: the simulators' last movement of a record with an open booking is an ESCAPE."""
+    """Escaped: the simulators' last movement of a record with an open booking is ESCAPED."""
     return any(
-        record.movements[-1].movement_type == "ESCAPE"
+        record.movements[-1].movement_type == "ESCAPED"
         for _, record in estate.records_of(person.person_id)
         if isinstance(record, PrisonerRecord)
         and record.movements
@@ -293,10 +299,11 @@ def people(estate: Estate) -> Iterator[dict[str, TruePerson]]:
     yield {
         "recalled life": recalled_life(estate),
         "held on recall": held_on_recall(estate),
+        "escaped": escaped(estate),
     }
 
 
-@pytest.mark.parametrize("which", ["recalled life", "held on recall"])
+@pytest.mark.parametrize("which", ["recalled life", "held on recall", "escaped"])
 def test_a_recalled_person_equals_the_ground_truth_field_by_field(
     which: str, people: dict[str, TruePerson], estate: Estate, gql: GraphQLCall
 ) -> None:
